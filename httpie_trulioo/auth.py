@@ -1,0 +1,275 @@
+"""``TruliooAuth``: a requests auth that sends a cached client-credentials bearer token."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.cookies import extract_cookies_to_jar
+
+from .cache import CacheKey, TokenCache, default_cache_dir, prepare_folder
+from .endpoint import fetch_token
+from .errors import ConfigurationError
+from .settings import Settings, load_settings
+from .token import Token
+
+log = logging.getLogger("httpie_trulioo")
+
+# A process waits for another's lock at most this long beyond the token request's own timeout:
+# a holder cannot legitimately take longer, so past it the holder is wedged and we fetch anyway.
+LOCK_GRACE = 2.0
+
+
+@dataclass(frozen=True)
+class _Config:
+    settings: Settings
+    client_id: str
+    client_secret: str
+    key: CacheKey
+    cache: TokenCache | None
+
+
+class TruliooAuth(requests.auth.AuthBase):
+    """Bearer auth for the Trulioo API: gets a client-credentials token, caches it, retries a 401.
+
+    Arguments left as None are read from ``TRULIOO_CLIENT_ID``, ``TRULIOO_CLIENT_SECRET``,
+    ``TRULIOO_TOKEN_URL``, ``TRULIOO_SCOPE``, ``TRULIOO_TOKEN_BUFFER``, ``TRULIOO_TIMEOUT``,
+    ``TRULIOO_CACHE_DIR`` and ``TRULIOO_CACHE``, then defaults. Nothing is checked or read until
+    the first request, so building one never raises; the first request raises a ``TruliooError``
+    if a setting is wrong.
+    """
+
+    def __init__(
+        self,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        *,
+        token_url: str | None = None,
+        scope: str | None = None,
+        token_buffer: float | None = None,
+        timeout: float | None = None,
+        cache_dir: str | None = None,
+        cache: bool | None = None,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Keep the arguments; the environment is read at the first request."""
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._overrides: dict[str, Any] = {
+            "token_url": token_url,
+            "scope": scope,
+            "token_buffer": token_buffer,
+            "timeout": timeout,
+            "cache_dir": cache_dir,
+            "cache_enabled": cache,
+        }
+        self._environ = environ
+        self._clock = clock
+        self._config: _Config | None = None
+        self._memory: Token | None = None  # the token, when there is no cache file to keep it
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Set ``Authorization: Bearer …`` and, for a cached token, a hook that answers a 401."""
+        config = self._configure()
+        access_token, from_cache = self._obtain(config, rejected=None)
+        request.headers["Authorization"] = f"Bearer {access_token}"
+        if from_cache:
+            hook = _RetryOn401(self, access_token, request.body)
+            request.register_hook("response", hook)  # type: ignore[no-untyped-call]
+        return request
+
+    def _configure(self) -> _Config:
+        if self._config is None:
+            environ = os.environ if self._environ is None else self._environ
+            settings = load_settings(environ, **self._overrides)
+            client_id = self._client_id or environ.get("TRULIOO_CLIENT_ID", "")
+            if not client_id:
+                raise ConfigurationError(
+                    "no client id: use --auth=CLIENT_ID:CLIENT_SECRET, or set TRULIOO_CLIENT_ID "
+                    "and TRULIOO_CLIENT_SECRET."
+                )
+            secret = self._client_secret or environ.get("TRULIOO_CLIENT_SECRET", "")
+            if not secret:
+                raise ConfigurationError(
+                    f"no client secret for client {client_id!r}: use --auth={client_id}:SECRET, "
+                    "or set TRULIOO_CLIENT_SECRET."
+                )
+            self._config = _Config(
+                settings=settings,
+                client_id=client_id,
+                client_secret=secret,
+                key=CacheKey.build(settings.token_url, settings.scope, client_id, secret),
+                cache=_open_cache(settings),
+            )
+        return self._config
+
+    def _obtain(self, config: _Config, rejected: str | None) -> tuple[str, bool]:
+        """A token to send, and whether it came from the cache; never ``rejected`` from the cache."""
+        buffer = config.settings.token_buffer
+        cache = config.cache
+        if cache is None:
+            memory = self._memory
+            if memory and memory.access_token != rejected and memory.is_fresh(self._clock(), buffer):
+                return memory.access_token, True
+            token = self._fetch(config)
+            self._memory = token if _keepable(token) else None
+            return token.access_token, False
+        if rejected is None:
+            cached = cache.load(config.key).token
+            if cached and cached.is_fresh(self._clock(), buffer):
+                return cached.access_token, True
+        with cache.lock(config.key):
+            # Whoever held the lock before us may have fetched a token already: use it.
+            cached = cache.load(config.key).token
+            if cached and cached.access_token != rejected and cached.is_fresh(self._clock(), buffer):
+                return cached.access_token, True
+            if rejected is not None:
+                cache.discard(config.key, rejected)
+            token = self._fetch(config)
+            if _keepable(token):
+                try:
+                    cache.store(config.key, token)
+                except OSError as exc:
+                    log.warning(
+                        "could not write the token cache in %s (%s); the token is used but not kept.",
+                        cache.folder,
+                        exc.strerror or type(exc).__name__,
+                    )
+            return token.access_token, False
+
+    def _fetch(self, config: _Config) -> Token:
+        settings = config.settings
+        return fetch_token(
+            token_url=settings.token_url,
+            scope=settings.scope,
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            timeout=settings.timeout,
+            clock=self._clock,
+        )
+
+
+def _keepable(token: Token) -> bool:
+    """Tell whether a new token may be reused; warn once when it may not."""
+    if token.expires_at is None:
+        log.warning(
+            "the token endpoint gave no expiry (no ExpiresIn, no JWT exp); the token is used "
+            "for this call only."
+        )
+        return False
+    if token.expires_at <= token.obtained_at:
+        log.warning(
+            "the token endpoint gave a token that has already expired (ExpiresIn of 0 or less, "
+            "or a JWT exp in the past: is this machine's clock right?); it is used once, not cached."
+        )
+        return False
+    return True
+
+
+def _open_cache(settings: Settings) -> TokenCache | None:
+    if not settings.cache_enabled:
+        return None
+    folder = settings.cache_dir or default_cache_dir()
+    problem = prepare_folder(folder)
+    if problem:
+        log.warning("%s; going on without a token cache.", problem)
+        return None
+    return TokenCache(folder, lock_timeout=settings.timeout + LOCK_GRACE)
+
+
+class _RetryOn401:
+    """A response hook: on a 401 to a cached token, get another token and resend the request once.
+
+    The body is resent whole: bytes as they are, a file rewound to where it started, a multipart
+    upload rebuilt from its fields. A stream that cannot be read twice is never resent, so it is
+    never sent empty or cut short; the 401 is shown and the new token is kept for the next run.
+    """
+
+    def __init__(self, auth: TruliooAuth, rejected: str, body: object) -> None:
+        """Remember the token sent and where the body starts, before the send reads it."""
+        self.auth = auth
+        self.rejected = rejected
+        self.body = body
+        self.positions = _positions(body)
+        self.used = False
+
+    def __call__(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        """Leave anything but a first 401 alone."""
+        if response.status_code != 401 or self.used:
+            return response
+        self.used = True
+        config = self.auth._configure()
+        access_token, _ = self.auth._obtain(config, rejected=self.rejected)
+        request = response.request
+        body = self._rewound(request.body)
+        if body is _CANNOT_REPLAY:
+            log.warning(
+                "the API answered 401 to the cached token; a new token was fetched, but this "
+                "request's body is a stream that cannot be sent twice: run the command again."
+            )
+            return response
+        response.content  # noqa: B018 - drain the first answer so its connection can be reused
+        response.close()
+        retry = request.copy()
+        retry.body = body  # type: ignore[assignment]  # requests accepts any body it prepared
+        retry.headers["Authorization"] = f"Bearer {access_token}"
+        extract_cookies_to_jar(retry._cookies, request, response.raw)  # type: ignore[attr-defined,no-untyped-call]
+        retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
+        assert response.connection is not None  # noqa: S101 - requests sets it on every response
+        second = response.connection.send(retry, **kwargs)
+        second.history.append(response)
+        second.request = retry
+        return second
+
+    def _rewound(self, body: object) -> object:
+        if body is None or isinstance(body, (bytes, str)):
+            return body
+        if body is not self.body or self.positions is None:
+            return _CANNOT_REPLAY
+        try:
+            for stream, position in self.positions:
+                stream.seek(position)
+        except (OSError, ValueError):
+            return _CANNOT_REPLAY
+        if _is_multipart_encoder(body):
+            # requests-toolbelt's encoder cannot rewind; a new one over the rewound files can.
+            encoder: Any = body
+            return type(encoder)(
+                fields=encoder.fields, boundary=encoder.boundary_value, encoding=encoder.encoding
+            )
+        return body
+
+
+_CANNOT_REPLAY = object()
+
+
+def _positions(body: object) -> list[tuple[Any, int]] | None:
+    """Where each stream in ``body`` starts; None if some part cannot be rewound."""
+    if body is None or isinstance(body, (bytes, str)):
+        return []
+    if _is_multipart_encoder(body):
+        fields: Any = getattr(body, "fields", ())
+        pairs = fields.items() if hasattr(fields, "items") else fields
+        streams = [
+            value[1]
+            for _, value in pairs
+            if isinstance(value, (tuple, list)) and len(value) > 1 and hasattr(value[1], "read")
+        ]
+    elif hasattr(body, "read"):
+        streams = [body]
+    else:
+        return None  # a generator or another iterable: read once, gone
+    try:
+        return [(stream, stream.tell()) for stream in streams]
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _is_multipart_encoder(body: object) -> bool:
+    return type(body).__name__ == "MultipartEncoder" and hasattr(body, "boundary_value")

@@ -1,0 +1,193 @@
+"""The token cache: one small JSON file per credential set, owner-only, replaced atomically.
+
+A miss is reported, never raised: a cache file that is missing, corrupt, of another shape, a
+symlink, or readable by others is simply not used, and the next good token replaces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeGuard
+
+from .token import Token, is_token_text
+
+CACHE_VERSION = 1
+# A cache entry is a few hundred bytes plus the token (at most 16 KiB); anything larger is not
+# one of ours and is not read whole.
+MAX_FILE_SIZE = 64 * 1024
+_OWNER_ONLY = 0o077  # permission bits that must be clear on our files and folder
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """What a cached token belongs to: the non-secret fields, and a file name that hides the secret."""
+
+    token_url: str
+    scope: str
+    client_id: str
+    digest: str
+
+    @classmethod
+    def build(cls, token_url: str, scope: str, client_id: str, client_secret: str) -> CacheKey:
+        """Hash the fields and a hash of the secret, so a wrong secret never matches an entry."""
+        secret_hash = hashlib.sha256(b"httpie-trulioo secret\0" + client_secret.encode()).hexdigest()
+        material = "\0".join(("httpie-trulioo v1", token_url, scope, client_id, secret_hash))
+        return cls(token_url, scope, client_id, hashlib.sha256(material.encode()).hexdigest())
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A cached token, or None with the reason it is missing (none, corrupt, insecure, unreadable)."""
+
+    token: Token | None
+    reason: str = ""
+
+
+def default_cache_dir() -> str:
+    """The platformdirs user cache folder for httpie-trulioo."""
+    import platformdirs  # noqa: PLC0415 - only needed when the cache is used
+
+    return platformdirs.user_cache_dir("httpie-trulioo", appauthor=False)
+
+
+def prepare_folder(folder: str) -> str:
+    """Create ``folder`` owner-only if needed; return why it cannot be used, or "" if it can."""
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.stat(folder)
+    except OSError as exc:
+        return f"cannot create the cache folder {folder} ({exc.strerror or type(exc).__name__})"
+    if info.st_uid != os.getuid():
+        return f"the cache folder {folder} belongs to another user"
+    if info.st_mode & _OWNER_ONLY:
+        return f"the cache folder {folder} is open to other users (run: chmod 700 '{folder}')"
+    return ""
+
+
+class TokenCache:
+    """Reads, writes and locks cache entries in one folder that ``prepare_folder`` accepted."""
+
+    def __init__(self, folder: str, lock_timeout: float) -> None:
+        """Use ``folder``; wait at most ``lock_timeout`` seconds for another process's lock."""
+        self.folder = folder
+        self.lock_timeout = lock_timeout
+
+    def path(self, key: CacheKey) -> str:
+        """The file that holds the entry for ``key``."""
+        return os.path.join(self.folder, key.digest + ".json")
+
+    def load(self, key: CacheKey) -> Lookup:
+        """Read the entry for ``key``; any problem is a miss with a reason, never an exception."""
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(self.path(key), flags)
+        except FileNotFoundError:
+            return Lookup(None, "none")
+        except OSError:
+            return Lookup(None, "unreadable")  # a symlink (ELOOP), or no permission
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & _OWNER_ONLY:
+                return Lookup(None, "insecure")
+            data = os.read(fd, MAX_FILE_SIZE + 1)
+        except OSError:
+            return Lookup(None, "unreadable")
+        finally:
+            os.close(fd)
+        token = _decode_entry(data, key)
+        return Lookup(token, "" if token else "corrupt")
+
+    def store(self, key: CacheKey, token: Token) -> None:
+        """Write the entry atomically (temp file, fsync, rename); OSError if the disk refuses."""
+        entry = {
+            "version": CACHE_VERSION,
+            "token": token.access_token,
+            "expires_at": token.expires_at,
+            "obtained_at": token.obtained_at,
+            "token_url": key.token_url,
+            "scope": key.scope,
+            "client_id": key.client_id,
+        }
+        fd, temp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(json.dumps(entry).encode())
+                handle.flush()
+                os.fsync(handle.fileno())
+            # rename() replaces a symlink standing at the path; it never writes through it.
+            os.replace(temp_path, self.path(key))
+        except BaseException:
+            _remove(temp_path)
+            raise
+
+    def discard(self, key: CacheKey, access_token: str) -> bool:
+        """Remove the entry if it still holds ``access_token``; another process may have replaced it."""
+        current = self.load(key).token
+        if current is None or current.access_token != access_token:
+            return False
+        return _remove(self.path(key))
+
+    @contextmanager
+    def lock(self, key: CacheKey) -> Iterator[bool]:
+        """Hold the per-key lock; yields False when it could not be had in time (go on anyway).
+
+        The lock is an OS file lock, so the kernel releases it when its holder dies, even by
+        SIGKILL: a killed process never blocks the others.
+        """
+        from filelock import FileLock, Timeout  # noqa: PLC0415 - only a cache miss needs it
+
+        lock = FileLock(
+            os.path.join(self.folder, key.digest + ".lock"), timeout=self.lock_timeout, mode=0o600
+        )
+        try:
+            lock.acquire()
+        except (Timeout, OSError):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
+
+
+def _decode_entry(data: bytes, key: CacheKey) -> Token | None:
+    if len(data) > MAX_FILE_SIZE:
+        return None
+    try:
+        entry = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(entry, dict) or entry.get("version") != CACHE_VERSION:
+        return None
+    if (entry.get("token_url"), entry.get("scope"), entry.get("client_id")) != (
+        key.token_url,
+        key.scope,
+        key.client_id,
+    ):
+        return None
+    access_token = entry.get("token")
+    expires_at = entry.get("expires_at")
+    obtained_at = entry.get("obtained_at")
+    if not (_is_time(expires_at) and _is_time(obtained_at) and is_token_text(access_token)):
+        return None
+    return Token(access_token, obtained_at, expires_at)
+
+
+def _is_time(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _remove(path: str) -> bool:
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True

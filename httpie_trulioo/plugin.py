@@ -1,0 +1,69 @@
+"""The HTTPie auth plugin: a thin adapter from ``--auth-type=trulioo`` to ``TruliooAuth``.
+
+HTTPie imports this module on every ``http`` call, so it imports nothing heavy, and it calls
+``get_auth()`` while it parses arguments, where an exception would show as a traceback: so
+``get_auth()`` only builds the auth object, and every check happens at request time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from httpie.plugins import AuthPlugin
+
+from . import keep_dependencies_importable
+
+if TYPE_CHECKING:
+    from .auth import TruliooAuth
+
+
+class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no type hints
+    """``--auth-type=trulioo``: Trulioo client-credentials bearer tokens, cached between calls."""
+
+    name = "Trulioo OAuth 2.0 client credentials"
+    auth_type = "trulioo"
+    description = (
+        "Bearer token from the Trulioo token endpoint (OAuth 2.0 client credentials), "
+        "cached between calls. --auth=CLIENT_ID:CLIENT_SECRET, or TRULIOO_CLIENT_ID and "
+        "TRULIOO_CLIENT_SECRET in the environment."
+    )
+    auth_require = False  # without --auth, the credentials come from the environment
+    netrc_parse = False  # a client secret is not a password for a host
+
+    def __init__(self) -> None:
+        """Prompt for a missing secret only when a person can answer and none is set."""
+        super().__init__()
+        self.prompt_password = "TRULIOO_CLIENT_SECRET" not in os.environ and _has_terminal()
+
+    def get_auth(self, username: str | None = None, password: str | None = None) -> TruliooAuth:
+        """Build the auth object; cheap and never raises (HTTPie may call it twice)."""
+        keep_dependencies_importable()
+        _log_to_stderr()
+        from .auth import TruliooAuth  # noqa: PLC0415 - only a call that uses the plugin pays
+
+        # HTTPie saves raw_auth in --session files: keep the client id there, never the secret.
+        self.raw_auth = username or ""
+        return TruliooAuth(username or None, password or None)
+
+
+def _has_terminal() -> bool:
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+def _log_to_stderr() -> None:
+    """Show the plugin's warnings on stderr, one line each, prefixed ``httpie-trulioo:``."""
+    logger = logging.getLogger("httpie_trulioo")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("httpie-trulioo: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False

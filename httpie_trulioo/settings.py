@@ -1,0 +1,118 @@
+"""Settings from arguments and ``TRULIOO_*`` environment variables, checked before any I/O."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError, InsecureTokenURL
+
+DEFAULT_TOKEN_URL = "https://auth-api.trulioo.com/connect/token"  # noqa: S105 - a URL, not a secret
+DEFAULT_SCOPE = "workflow.studio.api"
+# A token is refreshed this many seconds before it expires, so that it does not run out between
+# the moment it is read from the cache and the moment the API checks it.
+DEFAULT_TOKEN_BUFFER = 60.0
+# Seconds to wait for the token endpoint: long enough for a slow identity server, short enough
+# that a person at a terminal is not left wondering.
+DEFAULT_TIMEOUT = 30.0
+
+_CACHE_OFF = frozenset({"off", "0", "false", "no"})
+_CACHE_ON = frozenset({"on", "1", "true", "yes", ""})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a token request and the cache need, except the credentials."""
+
+    token_url: str = DEFAULT_TOKEN_URL
+    scope: str = DEFAULT_SCOPE
+    token_buffer: float = DEFAULT_TOKEN_BUFFER
+    timeout: float = DEFAULT_TIMEOUT
+    cache_dir: str | None = None
+    cache_enabled: bool = True
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    *,
+    token_url: str | None = None,
+    scope: str | None = None,
+    token_buffer: float | None = None,
+    timeout: float | None = None,
+    cache_dir: str | None = None,
+    cache_enabled: bool | None = None,
+) -> Settings:
+    """Merge explicit arguments over environment variables over defaults, and check them."""
+    url = token_url if token_url is not None else environ.get("TRULIOO_TOKEN_URL") or DEFAULT_TOKEN_URL
+    chosen_scope = scope if scope is not None else environ.get("TRULIOO_SCOPE") or DEFAULT_SCOPE
+    if token_buffer is None:
+        token_buffer = _seconds(environ, "TRULIOO_TOKEN_BUFFER", DEFAULT_TOKEN_BUFFER, allow_zero=True)
+    if timeout is None:
+        timeout = _seconds(environ, "TRULIOO_TIMEOUT", DEFAULT_TIMEOUT, allow_zero=False)
+    if cache_enabled is None:
+        cache_enabled = _switch(environ, "TRULIOO_CACHE")
+    return Settings(
+        token_url=check_token_url(url),
+        scope=chosen_scope,
+        token_buffer=token_buffer,
+        timeout=timeout,
+        cache_dir=cache_dir if cache_dir is not None else environ.get("TRULIOO_CACHE_DIR") or None,
+        cache_enabled=cache_enabled,
+    )
+
+
+def check_token_url(url: str) -> str:
+    """Return ``url`` if the secret may be sent to it: https anywhere, plain http only to loopback."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - a bad port raises here, before anything is sent
+    except ValueError:
+        raise ConfigurationError(f"TRULIOO_TOKEN_URL is not a valid URL: {url!r}.") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise ConfigurationError(
+            f"TRULIOO_TOKEN_URL must be an https:// URL with a host, such as {DEFAULT_TOKEN_URL}; "
+            f"it is {url!r}."
+        )
+    if parts.scheme == "http" and not is_loopback(host):
+        raise InsecureTokenURL(
+            f"refusing to send the client secret over plain http to {host}: "
+            "use an https:// token URL (plain http is allowed only for 127.0.0.1, ::1 and localhost)."
+        )
+    return url
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether ``host`` names this machine: localhost, 127.0.0.0/8 or ::1."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float, *, allow_zero: bool) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        least = "0 or more" if allow_zero else "more than 0"
+        raise ConfigurationError(f"{name} must be a number of seconds, {least}; it is {raw!r}.")
+    return value
+
+
+def _switch(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in _CACHE_ON:
+        return True
+    if raw in _CACHE_OFF:
+        return False
+    raise ConfigurationError(f"{name} must be 'on' or 'off'; it is {raw!r}.")

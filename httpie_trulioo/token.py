@@ -1,0 +1,215 @@
+"""Pure token logic: read a token endpoint's answer, work out the expiry, decide freshness.
+
+Nothing here does I/O or reads a clock: times are POSIX seconds passed in by the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+from .errors import InvalidTokenResponse, TokenRequestFailed
+
+# A lifetime the server claims beyond a day is taken as a day, so that a wrong or hostile
+# ExpiresIn cannot pin one token in the cache for ever; a revoked token is still caught by the
+# 401 retry.
+MAX_LIFETIME = 86_400.0
+# Longer than any real bearer token (JWTs with many claims stay well under 4 KiB) and short
+# enough to keep a broken answer out of the Authorization header.
+MAX_TOKEN_LENGTH = 16_384
+# Long enough for any real error_description, short enough to keep the error on one line.
+MAX_DESCRIPTION = 200
+# Far past MAX_LIFETIME: a larger integer ExpiresIn is clamped here before float() sees it.
+_HUGE = 10**12
+
+_HINTS = {
+    "invalid_client": "check the client id and secret (--auth=CLIENT_ID:CLIENT_SECRET).",
+    "invalid_scope": "check TRULIOO_SCOPE: this client may not be allowed that scope.",
+    "unsupported_grant_type": "this client is not allowed the client_credentials grant.",
+    "unauthorized_client": "this client is not allowed the client_credentials grant.",
+    "invalid_request": "check TRULIOO_TOKEN_URL: it may not be a Trulioo token endpoint.",
+}
+
+
+@dataclass(frozen=True)
+class Token:
+    """A bearer token, when it was asked for, and when it stops being valid (None: unknown)."""
+
+    access_token: str
+    obtained_at: float
+    expires_at: float | None
+    scope: str | None = None
+
+    def is_fresh(self, now: float, token_buffer: float) -> bool:
+        """Tell whether the token may still be sent at ``now``."""
+        if self.expires_at is None:
+            return False
+        return is_fresh(self.expires_at, self.obtained_at, now, token_buffer)
+
+
+def refresh_margin(expires_at: float, obtained_at: float, token_buffer: float) -> float:
+    """Seconds before expiry at which a token stops being reused.
+
+    The buffer, but never more than half the token's lifetime: a token that lives 60 seconds is
+    still reused for 30 of them instead of being fetched again on every call.
+    """
+    lifetime = max(expires_at - obtained_at, 0.0)
+    return min(max(token_buffer, 0.0), lifetime / 2)
+
+
+def is_fresh(expires_at: float, obtained_at: float, now: float, token_buffer: float) -> bool:
+    """Tell whether a token with this expiry may still be sent at ``now``."""
+    return now < expires_at - refresh_margin(expires_at, obtained_at, token_buffer)
+
+
+def parse_token_response(body: bytes, requested_at: float) -> Token:
+    """Read a 200 answer of the token endpoint, in Trulioo's shape or the OAuth 2.0 one."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise InvalidTokenResponse(
+            "the token endpoint answered 200, but the body is not JSON: check TRULIOO_TOKEN_URL."
+        ) from None
+    if not isinstance(document, dict):
+        raise InvalidTokenResponse(
+            "the token endpoint answered 200, but the body is not a JSON object: check TRULIOO_TOKEN_URL."
+        )
+    fields = {str(key).lower(): value for key, value in document.items()}
+    access_token = fields.get("access_token", fields.get("token"))
+    if access_token is None:
+        raise InvalidTokenResponse(
+            "the token endpoint answered 200 without a token (no access_token or Token field): "
+            "check TRULIOO_TOKEN_URL."
+        )
+    if not is_token_text(access_token):
+        raise InvalidTokenResponse(
+            "the token endpoint answered 200, but its token is not a string of visible ASCII "
+            "characters (at most 16 KiB)."
+        )
+    token_type = fields.get("token_type", fields.get("tokentype", "bearer"))
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise InvalidTokenResponse(
+            f"the token endpoint gave a token of type {_clean(token_type)!r}; only bearer tokens "
+            "are supported."
+        )
+    expires_in = _expires_in(fields.get("expires_in", fields.get("expiresin")))
+    scope = fields.get("scope")
+    return Token(
+        access_token=access_token,
+        obtained_at=requested_at,
+        expires_at=token_expiry(access_token, expires_in, requested_at),
+        scope=scope if isinstance(scope, str) else None,
+    )
+
+
+def token_expiry(access_token: str, expires_in: float | None, requested_at: float) -> float | None:
+    """The earlier of the JWT ``exp`` and ``requested_at + expires_in``; None if neither is known.
+
+    The request's start time is used, not the answer's, so that time spent on the wire counts
+    against the token and not in its favour.
+    """
+    candidates = [requested_at + min(expires_in, MAX_LIFETIME)] if expires_in is not None else []
+    exp = jwt_expiry(access_token)
+    if exp is not None:
+        candidates.append(min(exp, requested_at + MAX_LIFETIME))
+    return min(candidates) if candidates else None
+
+
+def jwt_expiry(access_token: str) -> float | None:
+    """The ``exp`` claim of a JWT, read without checking its signature; None for opaque tokens."""
+    if access_token.count(".") != 2:
+        return None
+    import jwt  # noqa: PLC0415 - costs milliseconds; only a fresh token needs it
+
+    try:
+        claims = jwt.decode(
+            access_token,
+            options={
+                "verify_signature": False,
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "verify_aud": False,
+                "verify_iss": False,
+            },
+        )
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+    exp = claims.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not math.isfinite(exp):
+        return None
+    return float(exp)
+
+
+def describe_failure(status: int, body: bytes) -> str:
+    """One line that says why the token endpoint refused, from its status and OAuth error body."""
+    error, description = _oauth_error(body)
+    if error:
+        hint = _HINTS.get(error, "check the client id, secret, TRULIOO_SCOPE and TRULIOO_TOKEN_URL.")
+        detail = f" ({description})" if description else ""
+        return f"the token endpoint answered {status} {error}{detail}: {hint}"
+    if status >= 500:
+        return f"the token endpoint answered {status}: the token service has a problem, try again later."
+    if 300 <= status < 400:
+        return (
+            f"the token endpoint answered {status}, a redirect; it is not followed so that the "
+            "secret goes nowhere else: set TRULIOO_TOKEN_URL to the final address."
+        )
+    return f"the token endpoint answered {status}: check TRULIOO_TOKEN_URL."
+
+
+def raise_for_failure(status: int, body: bytes) -> None:
+    """Raise TokenRequestFailed unless ``status`` is 200."""
+    if status != 200:
+        raise TokenRequestFailed(describe_failure(status, body))
+
+
+def _oauth_error(body: bytes) -> tuple[str, str]:
+    try:
+        document: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        return "", ""
+    if not isinstance(document, dict):
+        return "", ""
+    error = document.get("error")
+    description = document.get("error_description")
+    return (
+        _clean(error) if isinstance(error, str) else "",
+        _clean(description) if isinstance(description, str) else "",
+    )
+
+
+def _clean(value: object) -> str:
+    """Printable text, cut short: a server's words must not reach the terminal as escapes."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(value)).strip()
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+
+
+def is_token_text(value: object) -> TypeGuard[str]:
+    """Tell whether ``value`` can go in an Authorization header: visible ASCII, not too long."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_TOKEN_LENGTH
+        and all("!" <= ch <= "~" for ch in value)
+    )
+
+
+def _expires_in(value: object) -> float | None:
+    if value is None:
+        return None
+    seconds = math.nan
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds = float(max(min(value, _HUGE), -_HUGE))  # float() of a huge int overflows
+    elif isinstance(value, float):
+        seconds = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            seconds = float(value.strip())
+    if not math.isfinite(seconds):
+        raise InvalidTokenResponse(
+            f"the token endpoint gave an ExpiresIn that is not a number of seconds: {_clean(value)!r}."
+        )
+    return seconds

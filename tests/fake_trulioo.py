@@ -1,0 +1,254 @@
+"""A Trulioo-like token endpoint and protected API on 127.0.0.1, for the tests and the demo.
+
+Run it alone with ``python tests/fake_trulioo.py`` (see the README); the tests start it in a
+thread and change its behaviour through the attributes of ``FakeTrulioo``.
+
+- ``POST /connect/token``: the client-credentials grant, answered in Trulioo's shape
+  (``Token``/``TokenType``/``ExpiresIn``) or the OAuth 2.0 one (``access_token``/...), with a JWT
+  or an opaque token, and HTTP 400 ``invalid_client``/``invalid_scope``/``unsupported_grant_type``.
+- ``POST /_revoke`` makes the API refuse every token issued so far; ``GET /_stats`` counts the
+  token and API requests.
+- Anything else is the API: it needs a bearer token that this server issued, has not revoked and
+  that has not expired, or it answers 401. It answers 200 with a JSON summary of the request,
+  including the SHA-256 and length of the body it received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+DEMO_CLIENT_ID = "demo-client"
+DEMO_CLIENT_SECRET = "demo-secret:with-colon"
+SCOPES = ("workflow.studio.api", "napi.api")
+_SIGNING_KEY = secrets.token_bytes(32)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_jwt(claims: dict[str, Any]) -> str:
+    """An HS256 JWT signed with this server's key (the plugin never checks the signature)."""
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = _b64(json.dumps(claims).encode())
+    signature = hmac.new(_SIGNING_KEY, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64(signature)}"
+
+
+@dataclass
+class FakeTrulioo:
+    """What the server does; tests change these fields between calls."""
+
+    clients: dict[str, str] = field(default_factory=lambda: {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET})
+    shape: str = "trulioo"  # or "oauth"
+    token_kind: str = "jwt"  # or "opaque"
+    expires_in: Any = 3599  # what the answer says; None leaves the field out
+    lifetime: float = 3599.0  # how long the API accepts a token, and its JWT exp
+    jwt_exp_offset: float | None = None  # JWT exp = now + this, when set (clock skew, expired)
+    token_delay: float = 0.0  # seconds the token endpoint waits before answering
+    token_override: Callable[[], tuple[int, dict[str, str], bytes]] | None = None
+    clock: Callable[[], float] = time.time
+    token_requests: int = 0
+    api_requests: int = 0
+    issued: dict[str, tuple[float, str]] = field(default_factory=dict)  # token -> (expiry, client)
+    revoked: set[str] = field(default_factory=set)
+    token_forms: list[dict[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def revoke_all(self) -> None:
+        """Make the API refuse every token issued so far, as a revocation or expiry would."""
+        with self.lock:
+            self.revoked.update(self.issued)
+
+    def answer_token(self, form: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """The token endpoint: status, headers, body."""
+        with self.lock:
+            self.token_requests += 1
+            self.token_forms.append(form)
+        if self.token_delay:
+            time.sleep(self.token_delay)
+        if self.token_override is not None:
+            return self.token_override()
+        if form.get("grant_type") != "client_credentials":
+            return _oauth_error("unsupported_grant_type")
+        client_id = form.get("client_id", "")
+        if client_id not in self.clients or not hmac.compare_digest(
+            self.clients[client_id], form.get("client_secret", "")
+        ):
+            return _oauth_error("invalid_client")
+        scope = form.get("scope", "")
+        if scope not in SCOPES:
+            return _oauth_error("invalid_scope")
+        now = self.clock()
+        if self.token_kind == "jwt":
+            exp = now + (self.jwt_exp_offset if self.jwt_exp_offset is not None else self.lifetime)
+            claims = {
+                "iss": "fake-trulioo",
+                "client_id": client_id,
+                "scope": scope,
+                "aud": "trulioo-api",
+                "iat": int(now),
+                "exp": int(exp),
+                "jti": secrets.token_hex(8),
+            }
+            token = make_jwt(claims)
+        else:
+            token = secrets.token_urlsafe(32)
+        with self.lock:
+            self.issued[token] = (now + self.lifetime, client_id)
+        if self.shape == "trulioo":
+            document: dict[str, Any] = {"Token": token, "TokenType": "bearer", "scope": scope}
+            if self.expires_in is not None:
+                document["ExpiresIn"] = self.expires_in
+        else:
+            document = {"access_token": token, "token_type": "Bearer", "scope": scope}
+            if self.expires_in is not None:
+                document["expires_in"] = self.expires_in
+        return 200, {"Content-Type": "application/json"}, json.dumps(document).encode()
+
+    def check_bearer(self, authorization: str) -> bool:
+        """Tell whether the API accepts this Authorization header."""
+        scheme, _, token = authorization.partition(" ")
+        with self.lock:
+            self.api_requests += 1
+            known = self.issued.get(token)
+            return (
+                scheme.lower() == "bearer"
+                and known is not None
+                and token not in self.revoked
+                and self.clock() < known[0]
+            )
+
+
+def _oauth_error(error: str) -> tuple[int, dict[str, str], bytes]:
+    body = {"error": error, "error_description": f"fake-trulioo: {error}"}
+    return 400, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        if self.server.verbose:
+            sys.stderr.write("fake-trulioo: " + (format % args) + "\n")
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _handle(self) -> None:
+        body = self._body()
+        fake = self.server.fake
+        if self.path.split("?")[0] == "/connect/token":
+            if self.command != "POST":
+                self._send(405, {"Allow": "POST"}, b"")
+                return
+            form = {key: values[0] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
+            self._send(*fake.answer_token(form))
+            return
+        if self.path == "/_revoke" and self.command == "POST":
+            fake.revoke_all()
+            self._send(200, {"Content-Type": "application/json"}, b'{"revoked": "all tokens issued so far"}')
+            return
+        if self.path == "/_stats":
+            stats = {"token_requests": fake.token_requests, "api_requests": fake.api_requests}
+            self._send(200, {"Content-Type": "application/json"}, json.dumps(stats).encode())
+            return
+        if not fake.check_bearer(self.headers.get("Authorization", "")):
+            self._send(
+                401,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"', "Content-Type": "application/json"},
+                b'{"message": "Unauthorized"}',
+            )
+            return
+        summary = {
+            "method": self.command,
+            "path": self.path,
+            "content_type": self.headers.get("Content-Type", ""),
+            "body_length": len(body),
+            "body_sha256": hashlib.sha256(body).hexdigest(),
+        }
+        self._send(200, {"Content-Type": "application/json"}, json.dumps(summary).encode())
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, fake: FakeTrulioo, verbose: bool) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.fake = fake
+        self.verbose = verbose
+
+
+class RunningServer:
+    """A FakeTrulioo served from a thread; ``with RunningServer() as server: server.url``."""
+
+    def __init__(self, fake: FakeTrulioo | None = None, port: int = 0, verbose: bool = False) -> None:
+        """Bind 127.0.0.1 now (port 0: any free port); serve once entered."""
+        self.fake = fake or FakeTrulioo()
+        self._server = _Server(port, self.fake, verbose)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.token_url = self.url + "/connect/token"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> RunningServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def main() -> None:
+    """Serve until interrupted, printing how to point the plugin at it."""
+    parser = argparse.ArgumentParser(description="A Trulioo-like token endpoint and API on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    parser.add_argument("--lifetime", type=float, default=3599, help="token lifetime in seconds")
+    args = parser.parse_args()
+    fake = FakeTrulioo(expires_in=int(args.lifetime), lifetime=args.lifetime)
+    server = RunningServer(fake, port=args.port, verbose=True)
+    print(f"fake Trulioo on {server.url}", flush=True)
+    print(f"  export TRULIOO_TOKEN_URL={server.token_url}", flush=True)
+    print(f"  client id: {DEMO_CLIENT_ID}   client secret: {DEMO_CLIENT_SECRET}", flush=True)
+    print(f"  revoke every token issued so far: http POST {server.url}/_revoke", flush=True)
+    try:
+        server._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
