@@ -1,0 +1,92 @@
+"""Fixtures: a fake Trulioo on 127.0.0.1, a private cache folder, and the installed http command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fake_trulioo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FakeTrulioo, RunningServer  # noqa: E402
+
+CLIENT_ID = DEMO_CLIENT_ID
+CLIENT_SECRET = DEMO_CLIENT_SECRET
+AUTH = f"{CLIENT_ID}:{CLIENT_SECRET}"
+
+
+def find_http() -> str:
+    """The http command installed beside this Python (the one the README's install gives)."""
+    found = shutil.which("http", path=str(Path(sys.executable).parent)) or shutil.which("http")
+    if not found:
+        pytest.fail("the http command is not installed: pip install '.[test]' first (see README)")
+    return found
+
+
+@pytest.fixture
+def fake() -> FakeTrulioo:
+    return FakeTrulioo()
+
+
+@pytest.fixture
+def server(fake: FakeTrulioo) -> Iterator[RunningServer]:
+    with RunningServer(fake) as running:
+        yield running
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def http_env(tmp_path: Path, server: RunningServer, cache_dir: Path) -> dict[str, str]:
+    """An environment for http subprocesses: own config and cache, the fake server, no proxies."""
+    config = tmp_path / "httpie-config"
+    config.mkdir()
+    (config / "config.json").write_text(json.dumps({"disable_update_warnings": True}))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("TRULIOO_") and key.lower() not in ("http_proxy", "https_proxy", "all_proxy")
+    }
+    env.update(
+        HOME=str(tmp_path / "home"),
+        HTTPIE_CONFIG_DIR=str(config),
+        TRULIOO_TOKEN_URL=server.token_url,
+        TRULIOO_CACHE_DIR=str(cache_dir),
+        NO_PROXY="127.0.0.1,localhost",
+    )
+    return env
+
+
+def run_http(
+    args: list[str],
+    env: dict[str, str],
+    *,
+    stdin: bytes | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed http command the way a person would, with no terminal attached."""
+    command = [find_http(), *([] if stdin is not None else ["--ignore-stdin"]), *args]
+    completed = subprocess.run(
+        command,
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=timeout,
+        start_new_session=True,  # no controlling terminal: nothing can prompt
+        check=False,
+    )
+    return subprocess.CompletedProcess(
+        completed.args,
+        completed.returncode,
+        completed.stdout.decode(errors="replace"),
+        completed.stderr.decode(errors="replace"),
+    )

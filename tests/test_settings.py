@@ -1,0 +1,97 @@
+"""Unit tests for settings: defaults, overrides, and a clear error for each bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from httpie_trulioo.errors import ConfigurationError, InsecureTokenURL
+from httpie_trulioo.settings import DEFAULT_SCOPE, DEFAULT_TOKEN_URL, check_token_url, load_settings
+
+
+def test_defaults() -> None:
+    settings = load_settings({})
+    assert settings.token_url == DEFAULT_TOKEN_URL == "https://auth-api.trulioo.com/connect/token"
+    assert settings.scope == DEFAULT_SCOPE == "workflow.studio.api"
+    assert settings.token_buffer == 60
+    assert settings.timeout == 30
+    assert settings.cache_dir is None
+    assert settings.cache_enabled
+
+
+def test_environment_overrides_defaults() -> None:
+    settings = load_settings(
+        {
+            "TRULIOO_TOKEN_URL": "https://auth-api-primary.dev.trulioo.com/connect/token",
+            "TRULIOO_SCOPE": "napi.api",
+            "TRULIOO_TOKEN_BUFFER": "0",
+            "TRULIOO_TIMEOUT": "2.5",
+            "TRULIOO_CACHE_DIR": "/somewhere",
+            "TRULIOO_CACHE": "off",
+        }
+    )
+    assert settings.token_url == "https://auth-api-primary.dev.trulioo.com/connect/token"
+    assert (settings.scope, settings.token_buffer, settings.timeout) == ("napi.api", 0, 2.5)
+    assert (settings.cache_dir, settings.cache_enabled) == ("/somewhere", False)
+
+
+def test_arguments_override_environment() -> None:
+    settings = load_settings(
+        {"TRULIOO_SCOPE": "napi.api", "TRULIOO_TOKEN_BUFFER": "abc"}, scope="x", token_buffer=5
+    )
+    assert (settings.scope, settings.token_buffer) == ("x", 5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TRULIOO_TOKEN_BUFFER", "-1"),
+        ("TRULIOO_TOKEN_BUFFER", "abc"),
+        ("TRULIOO_TOKEN_BUFFER", "nan"),
+        ("TRULIOO_TOKEN_BUFFER", "inf"),
+        ("TRULIOO_TIMEOUT", "0"),
+        ("TRULIOO_TIMEOUT", "-3"),
+        ("TRULIOO_TIMEOUT", "ten"),
+        ("TRULIOO_CACHE", "maybe"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name) as caught:
+        load_settings({name: value})
+    assert repr(value) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://auth-api.trulioo.com/connect/token",
+        "http://127.0.0.1:8080/connect/token",
+        "http://127.8.9.10/connect/token",
+        "http://[::1]:9/connect/token",
+        "http://localhost/connect/token",
+        "http://LOCALHOST/connect/token",
+    ],
+)
+def test_secure_or_loopback_urls_are_accepted(url: str) -> None:
+    assert check_token_url(url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://auth-api.trulioo.com/connect/token",
+        "http://10.0.0.1/connect/token",
+        "http://localhost.example.com/connect/token",
+        "http://127.0.0.1.example.com/connect/token",
+    ],
+)
+def test_plain_http_elsewhere_is_refused(url: str) -> None:
+    with pytest.raises(InsecureTokenURL, match="refusing to send the client secret over plain http"):
+        check_token_url(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://x/y", "auth-api.trulioo.com/connect/token", "https://", "https://h:99999/"]
+)
+def test_malformed_urls_are_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="TRULIOO_TOKEN_URL"):
+        check_token_url(url)
