@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -200,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
         self._send(200, {"Content-Type": "application/json"}, json.dumps(summary).encode())
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815 - http.server names them
 
 
 class _Server(ThreadingHTTPServer):
@@ -249,10 +250,8 @@ def main() -> None:
     print(f"  export TRULIOO_TOKEN_URL={server.token_url}", flush=True)
     print(f"  client id: {DEMO_CLIENT_ID}   client secret: {DEMO_CLIENT_SECRET}", flush=True)
     print(f"  revoke every token issued so far: http POST {server.url}/_revoke", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

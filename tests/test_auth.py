@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import socket
@@ -13,9 +12,11 @@ import pytest
 import requests
 from conftest import CLIENT_ID, CLIENT_SECRET
 from fake_trulioo import FakeTrulioo, RunningServer
+from requests_toolbelt import MultipartEncoder
 
 from httpie_trulioo import (
     ConfigurationError,
+    InsecureTokenURL,
     InvalidTokenResponse,
     TokenEndpointUnreachable,
     TokenRequestFailed,
@@ -175,7 +176,8 @@ def test_json_body_is_resent_whole(server: RunningServer, cache_dir: Path, clock
     server.fake.revoke_all()
     payload = json.dumps({"fields": ["a"] * 1000}).encode()
     response = api(server, make_auth(server, cache_dir, clock), "POST", data=payload)
-    assert response.history and response.status_code == 200
+    assert response.history
+    assert response.status_code == 200
     assert body_summary(response) == (len(payload), hashlib.sha256(payload).hexdigest())
 
 
@@ -188,15 +190,14 @@ def test_file_body_is_rewound_and_resent_whole(
     upload.write_bytes(bytes(range(256)) * 4096)
     with upload.open("rb") as handle:
         response = api(server, make_auth(server, cache_dir, clock), "POST", data=handle)
-    assert response.history and response.status_code == 200
+    assert response.history
+    assert response.status_code == 200
     assert body_summary(response) == (upload.stat().st_size, hashlib.sha256(upload.read_bytes()).hexdigest())
 
 
 def test_multipart_upload_is_rebuilt_and_resent_whole(
     server: RunningServer, cache_dir: Path, clock: Clock, tmp_path: Path
 ) -> None:
-    from requests_toolbelt import MultipartEncoder
-
     api(server, make_auth(server, cache_dir, clock))
     server.fake.revoke_all()
     upload = tmp_path / "passport.jpg"
@@ -216,7 +217,8 @@ def test_multipart_upload_is_rebuilt_and_resent_whole(
             data=encoder,
             headers={"Content-Type": encoder.content_type},
         )
-    assert response.history and response.status_code == 200
+    assert response.history
+    assert response.status_code == 200
     assert body_summary(response) == (len(expected), hashlib.sha256(expected).hexdigest())
 
 
@@ -334,6 +336,7 @@ def test_token_endpoint_failures_are_one_clear_line(
     server: RunningServer,
     cache_dir: Path,
     clock: Clock,
+    *,
     override: object,
     error: type[Exception],
     message: str,
@@ -378,13 +381,11 @@ def test_slow_token_endpoint_is_bounded_by_the_timeout(
     server: RunningServer, cache_dir: Path, clock: Clock
 ) -> None:
     server.fake.token_delay = 1.0
-    with pytest.raises(TokenEndpointUnreachable, match="did not answer within 0.3 s"):
+    with pytest.raises(TokenEndpointUnreachable, match=r"did not answer within 0\.3 s"):
         api(server, make_auth(server, cache_dir, clock, timeout=0.3))
 
 
 def test_insecure_token_url_is_refused_before_anything_is_sent(cache_dir: Path) -> None:
-    from httpie_trulioo import InsecureTokenURL
-
     auth = TruliooAuth(
         CLIENT_ID, CLIENT_SECRET, token_url="http://auth.example.com/connect/token", environ={}
     )

@@ -141,7 +141,8 @@ FULL_DISK = textwrap.dedent(
     # The file size limit makes every write past 16 bytes fail, as a full disk would.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16))
-    key = CacheKey.build("https://auth.example/connect/token", "workflow.studio.api", "client-1", "s3cret-VALUE")
+    url = "https://auth.example/connect/token"
+    key = CacheKey.build(url, "workflow.studio.api", "client-1", "s3cret-VALUE")
     try:
         TokenCache(sys.argv[1], 5).store(key, Token("new-token", 1.0, 2.0))
     except OSError as exc:
