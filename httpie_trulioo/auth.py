@@ -23,6 +23,9 @@ log = logging.getLogger("httpie_trulioo")
 # A process waits for another's lock at most this long beyond the token request's own timeout:
 # a holder cannot legitimately take longer, so past it the holder is wedged and we fetch anyway.
 LOCK_GRACE = 2.0
+# A multipart upload up to this size is held in memory so that a 401 can be answered by sending
+# it again; identity documents and selfies are a few megabytes.
+MAX_BUFFERED_UPLOAD = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class TruliooAuth(requests.auth.AuthBase):
         access_token, from_cache = self._obtain(config, rejected=None)
         request.headers["Authorization"] = f"Bearer {access_token}"
         if from_cache:
+            _buffer_multipart(request)
             hook = _RetryOn401(self, access_token, request.body)
             request.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return request
@@ -186,9 +190,10 @@ def _open_cache(settings: Settings) -> TokenCache | None:
 class _RetryOn401:
     """A response hook: on a 401 to a cached token, get another token and resend the request once.
 
-    The body is resent whole: bytes as they are, a file rewound to where it started, a multipart
-    upload rebuilt from its fields. A stream that cannot be read twice is never resent, so it is
-    never sent empty or cut short; the 401 is shown and the new token is kept for the next run.
+    The body is resent whole: bytes as they are (a multipart upload was read into bytes before
+    the first send), a file rewound to where it started. A stream that cannot be read twice is
+    never resent, so it is never sent empty or cut short; the 401 is shown and the new token is
+    kept for the next run.
     """
 
     def __init__(self, auth: TruliooAuth, rejected: str, body: object) -> None:
@@ -237,12 +242,6 @@ class _RetryOn401:
                 stream.seek(position)
         except (OSError, ValueError):
             return _CANNOT_REPLAY
-        if _is_multipart_encoder(body):
-            # requests-toolbelt's encoder cannot rewind; a new one over the rewound files can.
-            encoder: Any = body
-            return type(encoder)(
-                fields=encoder.fields, boundary=encoder.boundary_value, encoding=encoder.encoding
-            )
         return body
 
 
@@ -250,26 +249,25 @@ _CANNOT_REPLAY = object()
 
 
 def _positions(body: object) -> list[tuple[Any, int]] | None:
-    """Where each stream in ``body`` starts; None if some part cannot be rewound."""
+    """Where each stream in ``body`` starts; None if it cannot be rewound."""
     if body is None or isinstance(body, (bytes, str)):
         return []
-    if _is_multipart_encoder(body):
-        fields: Any = getattr(body, "fields", ())
-        pairs = fields.items() if hasattr(fields, "items") else fields
-        streams = [
-            value[1]
-            for _, value in pairs
-            if isinstance(value, (tuple, list)) and len(value) > 1 and hasattr(value[1], "read")
-        ]
-    elif hasattr(body, "read"):
-        streams = [body]
-    else:
+    if not hasattr(body, "read"):
         return None  # a generator or another iterable: read once, gone
+    stream: Any = body
     try:
-        return [(stream, stream.tell()) for stream in streams]
+        return [(stream, stream.tell())]
     except (AttributeError, OSError, ValueError):
-        return None
+        return None  # a pipe, or a stream with no position
 
 
-def _is_multipart_encoder(body: object) -> bool:
-    return type(body).__name__ == "MultipartEncoder" and hasattr(body, "boundary_value")
+def _buffer_multipart(request: requests.PreparedRequest) -> None:
+    """Read a multipart upload (requests-toolbelt's encoder) into bytes, so that it can be resent.
+
+    The encoder can be read only once and its fields may have come from a one-shot iterator (they
+    do in HTTPie), so it cannot be rebuilt after a 401. An upload larger than the cap is left as a
+    stream; a 401 to it is answered by asking to run the command again.
+    """
+    body: Any = request.body
+    if type(body).__name__ == "MultipartEncoder" and 0 <= getattr(body, "len", -1) <= MAX_BUFFERED_UPLOAD:
+        request.body = body.read()

@@ -22,6 +22,7 @@ from httpie_trulioo import (
     TokenRequestFailed,
     TruliooAuth,
 )
+from httpie_trulioo import auth as auth_module
 
 
 class Clock:
@@ -195,7 +196,14 @@ def test_file_body_is_rewound_and_resent_whole(
     assert body_summary(response) == (upload.stat().st_size, hashlib.sha256(upload.read_bytes()).hexdigest())
 
 
-def test_multipart_upload_is_rebuilt_and_resent_whole(
+def multipart(handle: object, boundary: str = "b0undary") -> MultipartEncoder:
+    # HTTPie hands the encoder a one-shot iterator of fields; do the same.
+    return MultipartEncoder(
+        fields=iter([("file", ("passport.jpg", handle, "image/jpeg")), ("note", "x")]), boundary=boundary
+    )
+
+
+def test_multipart_upload_is_resent_whole(
     server: RunningServer, cache_dir: Path, clock: Clock, tmp_path: Path
 ) -> None:
     api(server, make_auth(server, cache_dir, clock))
@@ -203,23 +211,30 @@ def test_multipart_upload_is_rebuilt_and_resent_whole(
     upload = tmp_path / "passport.jpg"
     upload.write_bytes(b"\xff\xd8" + bytes(range(256)) * 1000)
     with upload.open("rb") as handle:
-        encoder = MultipartEncoder(fields={"file": ("passport.jpg", handle, "image/jpeg"), "note": "x"})
-        expected = encoder.to_string()
+        expected = multipart(handle).to_string()
         handle.seek(0)
-        encoder = MultipartEncoder(
-            fields={"file": ("passport.jpg", handle, "image/jpeg"), "note": "x"},
-            boundary=encoder.boundary_value,
-        )
-        response = api(
-            server,
-            make_auth(server, cache_dir, clock),
-            "POST",
-            data=encoder,
-            headers={"Content-Type": encoder.content_type},
-        )
+        encoder = multipart(handle)
+        headers = {"Content-Type": encoder.content_type}
+        response = api(server, make_auth(server, cache_dir, clock), "POST", data=encoder, headers=headers)
     assert response.history
     assert response.status_code == 200
     assert body_summary(response) == (len(expected), hashlib.sha256(expected).hexdigest())
+
+
+def test_multipart_upload_over_the_cap_is_not_resent(
+    server: RunningServer, cache_dir: Path, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth_module, "MAX_BUFFERED_UPLOAD", 100)
+    api(server, make_auth(server, cache_dir, clock))
+    server.fake.revoke_all()
+    upload = tmp_path / "passport.jpg"
+    upload.write_bytes(b"\xff\xd8" * 1000)
+    with upload.open("rb") as handle:
+        encoder = multipart(handle)
+        headers = {"Content-Type": encoder.content_type}
+        response = api(server, make_auth(server, cache_dir, clock), "POST", data=encoder, headers=headers)
+    assert response.status_code == 401
+    assert server.fake.token_requests == 2
 
 
 def test_stream_body_is_never_resent_but_the_token_is_refreshed(

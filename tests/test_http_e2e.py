@@ -1,0 +1,310 @@
+"""End to end: the installed http command, run as a subprocess, against the fake Trulioo."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, find_http, run_http
+from fake_trulioo import RunningServer
+
+pytestmark = pytest.mark.e2e
+
+SUBMIT = "/wfs/interpreter-v2/submit/FLOW-1"
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    summary: dict[str, object] = json.loads(result.stdout)
+    return summary
+
+
+def test_plugin_is_listed() -> None:
+    listed = subprocess.run(
+        [str(Path(find_http()).with_name("httpie")), "cli", "plugins", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "httpie-trulioo" in listed.stdout
+    assert "trulioo" in listed.stdout
+    helped = subprocess.run([find_http(), "--help"], capture_output=True, text=True, check=True)
+    assert '"trulioo": Trulioo OAuth 2.0 client credentials' in helped.stdout
+
+
+def test_submit_gets_a_token_and_caches_it_owner_only(
+    server: RunningServer, http_env: dict[str, str], cache_dir: Path
+) -> None:
+    summary = ok(
+        run_http(
+            ["-b", "--auth-type=trulioo", f"--auth={AUTH}", "POST", server.url + SUBMIT, "a=b"], http_env
+        )
+    )
+    assert summary["path"] == SUBMIT
+    assert summary["content_type"] == "application/json"
+    assert cache_dir.stat().st_mode & 0o777 == 0o700
+    (entry,) = cache_dir.glob("*.json")
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert CLIENT_SECRET not in entry.read_text()
+
+
+def test_twenty_sequential_calls_make_one_token_request(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    for _ in range(20):
+        ok(run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/wfs/interpreter-v2/flow/F"], http_env))
+    assert server.fake.token_requests == 1
+    assert server.fake.api_requests == 20
+
+
+def start_http(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [find_http(), "--ignore-stdin", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def run_parallel(count: int, args: list[str], env: dict[str, str]) -> list[tuple[int, bytes, bytes]]:
+    processes = [start_http(args, env) for _ in range(count)]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        results.append((process.returncode, out, err))
+    return results
+
+
+def test_sixteen_parallel_calls_on_a_cold_cache_make_one_token_request(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    results = run_parallel(16, ["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env)
+    assert [(code, err) for code, _, err in results] == [(0, b"")] * 16
+    assert server.fake.token_requests == 1
+
+
+def test_sixteen_parallel_401s_make_one_token_request(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    ok(run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
+    server.fake.revoke_all()
+    results = run_parallel(16, ["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env)
+    assert [(code, err) for code, _, err in results] == [(0, b"")] * 16
+    assert all(json.loads(out)["path"] == "/x" for _, out, _ in results)
+    assert server.fake.token_requests == 2
+
+
+def expect_body(summary: dict[str, object], body: bytes) -> None:
+    assert (summary["body_length"], summary["body_sha256"]) == (len(body), hashlib.sha256(body).hexdigest())
+
+
+@pytest.fixture
+def revoked(server: RunningServer, http_env: dict[str, str]) -> RunningServer:
+    """A warm cache whose token the API has just revoked."""
+    ok(run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/warm-up"], http_env))
+    server.fake.revoke_all()
+    return server
+
+
+def auth_args(server: RunningServer, *items: str, options: tuple[str, ...] = ()) -> list[str]:
+    return ["-b", "-A", "trulioo", "-a", AUTH, *options, "POST", server.url + SUBMIT, *items]
+
+
+def test_revoked_token_json_body_is_resent(revoked: RunningServer, http_env: dict[str, str]) -> None:
+    summary = ok(run_http(auth_args(revoked, "name=Ada", "age:=36"), http_env))
+    expect_body(summary, json.dumps({"name": "Ada", "age": 36}).encode())
+    assert revoked.fake.token_requests == 2
+
+
+def test_revoked_token_form_body_is_resent(revoked: RunningServer, http_env: dict[str, str]) -> None:
+    summary = ok(run_http(auth_args(revoked, "name=Ada", "city=Vancouver", options=("--form",)), http_env))
+    expect_body(summary, b"name=Ada&city=Vancouver")
+    assert revoked.fake.token_requests == 2
+
+
+def test_revoked_token_raw_file_body_is_resent(
+    revoked: RunningServer, http_env: dict[str, str], tmp_path: Path
+) -> None:
+    document = tmp_path / "submit.json"
+    document.write_bytes(json.dumps({"fields": list(range(20000))}).encode())
+    summary = ok(run_http(auth_args(revoked, f"@{document}"), http_env))
+    expect_body(summary, document.read_bytes())
+    assert revoked.fake.token_requests == 2
+
+
+def test_revoked_token_stdin_body_is_resent(revoked: RunningServer, http_env: dict[str, str]) -> None:
+    payload = json.dumps({"from": "stdin", "n": list(range(5000))}).encode()
+    summary = ok(run_http(auth_args(revoked), http_env, stdin=payload))
+    expect_body(summary, payload)
+    assert revoked.fake.token_requests == 2
+
+
+def test_revoked_token_multipart_upload_is_resent(
+    revoked: RunningServer, http_env: dict[str, str], tmp_path: Path
+) -> None:
+    image = tmp_path / "passport.jpg"
+    image.write_bytes(b"\xff\xd8\xff" + os.urandom(300_000))
+    args = ["-b", "-A", "trulioo", "-a", AUTH, "--multipart", "--boundary=xyzBOUNDARYxyz"]
+    summary = ok(
+        run_http(
+            [*args, "POST", revoked.url + "/wfs/interpreter-v2/file/", f"file@{image}", "kind=passport"],
+            http_env,
+        )
+    )
+    assert str(summary["content_type"]).startswith("multipart/form-data; boundary=xyzBOUNDARYxyz")
+    received = int(str(summary["body_length"]))
+    assert received > image.stat().st_size
+    # The same upload with a good token from the start: the resent body must be byte for byte the same.
+    fresh = ok(
+        run_http(
+            [*args, "POST", revoked.url + "/wfs/interpreter-v2/file/", f"file@{image}", "kind=passport"],
+            http_env,
+        )
+    )
+    assert (summary["body_length"], summary["body_sha256"]) == (fresh["body_length"], fresh["body_sha256"])
+    assert revoked.fake.token_requests == 2
+
+
+def test_revoked_token_chunked_body_is_not_resent(revoked: RunningServer, http_env: dict[str, str]) -> None:
+    result = run_http(auth_args(revoked, "a=b", options=("--chunked", "-h")), http_env)
+    assert result.returncode == 0
+    assert "HTTP/1.1 401" in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        (
+            "httpie-trulioo: the API answered 401 to the cached token; a new token was fetched, but this "
+            "request's body is a stream that cannot be sent twice: run the command again."
+        )
+    ]
+    assert revoked.fake.token_requests == 2
+    ok(run_http(auth_args(revoked, "a=b", options=("--chunked",)), http_env))
+    assert revoked.fake.token_requests == 2
+
+
+def test_second_401_is_shown_and_the_exit_status_follows_httpie(
+    revoked: RunningServer, http_env: dict[str, str]
+) -> None:
+    revoked.fake.lifetime = 0
+    result = run_http(auth_args(revoked, "a=b", options=("--check-status",)), http_env)
+    assert result.returncode == 4  # HTTPie's exit status for a 4xx with --check-status
+    assert revoked.fake.token_requests == 2
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert CLIENT_SECRET not in result.stderr + result.stdout
+    return lines[0]
+
+
+def test_wrong_secret_is_one_clear_line(server: RunningServer, http_env: dict[str, str]) -> None:
+    line = one_error_line(
+        run_http(["-A", "trulioo", "-a", f"{CLIENT_ID}:nope-{CLIENT_SECRET}", server.url + "/x"], http_env)
+    )
+    assert line == (
+        "http: error: TokenRequestFailed: the token endpoint answered 400 invalid_client "
+        "(fake-trulioo: invalid_client): check the client id and secret (--auth=CLIENT_ID:CLIENT_SECRET)."
+    )
+
+
+def test_plain_http_token_url_elsewhere_is_refused(server: RunningServer, http_env: dict[str, str]) -> None:
+    http_env["TRULIOO_TOKEN_URL"] = "http://auth-api.trulioo.com/connect/token"
+    line = one_error_line(run_http(["-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
+    assert line.startswith(
+        "http: error: InsecureTokenURL: refusing to send the client secret over plain http"
+    )
+    assert server.fake.api_requests == 0
+
+
+def test_bad_setting_names_the_variable(server: RunningServer, http_env: dict[str, str]) -> None:
+    http_env["TRULIOO_TOKEN_BUFFER"] = "-5"
+    line = one_error_line(run_http(["-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
+    assert line == (
+        "http: error: ConfigurationError: "
+        "TRULIOO_TOKEN_BUFFER must be a number of seconds, 0 or more; it is '-5'."
+    )
+
+
+def test_unreachable_token_endpoint(server: RunningServer, http_env: dict[str, str]) -> None:
+    http_env["TRULIOO_TOKEN_URL"] = "http://127.0.0.1:9/connect/token"
+    line = one_error_line(run_http(["-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
+    assert line.startswith(
+        "http: error: TokenEndpointUnreachable: could not reach the token endpoint 127.0.0.1:"
+    )
+
+
+def test_missing_secret_without_a_terminal_is_a_clear_error(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    line = one_error_line(run_http(["-A", "trulioo", "-a", CLIENT_ID, server.url + "/x"], http_env))
+    assert line == (
+        f"http: error: ConfigurationError: no client secret for client '{CLIENT_ID}': "
+        f"use --auth={CLIENT_ID}:SECRET, or set TRULIOO_CLIENT_SECRET."
+    )
+
+
+def test_credentials_from_the_environment(server: RunningServer, http_env: dict[str, str]) -> None:
+    http_env.update(TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    ok(run_http(["-b", "--auth-type=trulioo", server.url + "/x"], http_env))
+    http_env["TRULIOO_SCOPE"] = "napi.api"
+    ok(run_http(["-b", "--auth-type=trulioo", server.url + "/x"], http_env))
+    assert [form["scope"] for form in server.fake.token_forms] == ["workflow.studio.api", "napi.api"]
+
+
+def test_auth_id_with_secret_in_the_environment(server: RunningServer, http_env: dict[str, str]) -> None:
+    http_env["TRULIOO_CLIENT_SECRET"] = CLIENT_SECRET
+    ok(run_http(["-b", "-A", "trulioo", "-a", CLIENT_ID, server.url + "/x"], http_env))
+
+
+def test_session_keeps_the_client_id_but_never_the_secret(
+    server: RunningServer, http_env: dict[str, str], tmp_path: Path
+) -> None:
+    ok(run_http(["-b", "--session=qa", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
+    (session_file,) = (tmp_path / "httpie-config" / "sessions").rglob("qa.json")
+    saved = json.loads(session_file.read_text())
+    assert saved["auth"] == {"type": "trulioo", "raw_auth": CLIENT_ID}
+    assert CLIENT_SECRET not in session_file.read_text()
+
+    line = one_error_line(run_http(["-b", "--session=qa", server.url + "/x"], http_env))
+    assert "no client secret for client 'demo-client'" in line
+
+    http_env["TRULIOO_CLIENT_SECRET"] = CLIENT_SECRET
+    ok(run_http(["-b", "--session=qa", server.url + "/x"], http_env))
+    assert server.fake.token_requests == 1
+    assert CLIENT_SECRET not in session_file.read_text()
+
+
+def test_session_without_auth_argument_reuses_the_environment(
+    server: RunningServer, http_env: dict[str, str], tmp_path: Path
+) -> None:
+    http_env.update(TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    ok(run_http(["-b", "--session=env", "-A", "trulioo", server.url + "/x"], http_env))
+    ok(run_http(["-b", "--session=env", server.url + "/x"], http_env))
+    (session_file,) = (tmp_path / "httpie-config" / "sessions").rglob("env.json")
+    assert CLIENT_SECRET not in session_file.read_text()
+
+
+def test_plugin_is_silent_for_calls_that_do_not_use_it(
+    server: RunningServer, http_env: dict[str, str], cache_dir: Path
+) -> None:
+    result = run_http(["-b", "-A", "bearer", "-a", "some-token", server.url + "/x"], http_env)
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert not cache_dir.exists()
+
+
+def test_plugin_import_loads_nothing_heavy() -> None:
+    probe = (
+        "import sys, httpie.core; before = set(sys.modules); import httpie_trulioo.plugin; "
+        "print(sorted(set(sys.modules) - before))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(loaded.stdout.replace("'", '"')) == ["httpie_trulioo", "httpie_trulioo.plugin"]
