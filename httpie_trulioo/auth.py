@@ -6,8 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from requests.cookies import extract_cookies_to_jar
@@ -28,8 +27,7 @@ LOCK_GRACE = 2.0
 MAX_BUFFERED_UPLOAD = 64 << 20
 
 
-@dataclass(frozen=True)
-class _Config:
+class _Config(NamedTuple):
     settings: Settings
     client_id: str
     client_secret: str

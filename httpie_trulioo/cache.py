@@ -14,8 +14,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TypeGuard
+from typing import NamedTuple, TypeGuard
 
 from .token import Token, is_token_text
 
@@ -26,8 +25,7 @@ MAX_FILE_SIZE = 64 * 1024
 _OWNER_ONLY = 0o077  # permission bits that must be clear on our files and folder
 
 
-@dataclass(frozen=True)
-class CacheKey:
+class CacheKey(NamedTuple):
     """What a cached token belongs to: the non-secret fields, and a file name that hides the secret."""
 
     token_url: str
@@ -43,8 +41,7 @@ class CacheKey:
         return cls(token_url, scope, client_id, hashlib.sha256(material.encode()).hexdigest())
 
 
-@dataclass(frozen=True)
-class Lookup:
+class Lookup(NamedTuple):
     """A cached token, or None with the reason it is missing (none, corrupt, insecure, unreadable)."""
 
     token: Token | None

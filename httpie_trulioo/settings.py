@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError, InsecureTokenURL
@@ -23,8 +23,7 @@ _CACHE_OFF = frozenset({"off", "0", "false", "no"})
 _CACHE_ON = frozenset({"on", "1", "true", "yes", ""})
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything a token request and the cache need, except the credentials."""
 
     token_url: str = DEFAULT_TOKEN_URL

@@ -8,8 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 from .errors import InvalidTokenResponse, TokenRequestFailed
 
@@ -34,8 +33,7 @@ _HINTS = {
 }
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A bearer token, when it was asked for, and when it stops being valid (None: unknown)."""
 
     access_token: str
