@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -113,23 +114,28 @@ class TruliooAuth(requests.auth.AuthBase):
 
     def _obtain(self, config: _Config, rejected: str | None) -> tuple[str, bool]:
         """A token to send, and whether it came from the cache; never ``rejected`` from the cache."""
-        buffer = config.settings.token_buffer
         cache = config.cache
         if cache is None:
             memory = self._memory
-            if memory and memory.access_token != rejected and memory.is_fresh(self._clock(), buffer):
+            if memory and memory.access_token != rejected and self._usable(memory, config, "memory"):
                 return memory.access_token, True
             token = self._fetch(config)
             self._memory = token if _keepable(token) else None
             return token.access_token, False
         if rejected is None:
-            cached = cache.load(config.key).token
-            if cached and cached.is_fresh(self._clock(), buffer):
-                return cached.access_token, True
-        with cache.lock(config.key):
+            lookup = cache.load(config.key)
+            if lookup.token and self._usable(lookup.token, config, "cache"):
+                return lookup.token.access_token, True
+            log.info("cache miss (%s)", "expired" if lookup.token else lookup.reason)
+        with cache.lock(config.key) as waited:
+            if waited is None:
+                log.warning("another process holds the token lock too long; fetching a token anyway.")
+            else:
+                log.debug("lock waited %d ms", waited * 1000)
             # Whoever held the lock before us may have fetched a token already: use it.
-            cached = cache.load(config.key).token
-            if cached and cached.access_token != rejected and cached.is_fresh(self._clock(), buffer):
+            lookup = cache.load(config.key)
+            cached = lookup.token
+            if cached and cached.access_token != rejected and self._usable(cached, config, "cache"):
                 return cached.access_token, True
             if rejected is not None:
                 cache.discard(config.key, rejected)
@@ -145,9 +151,24 @@ class TruliooAuth(requests.auth.AuthBase):
                     )
             return token.access_token, False
 
+    def _usable(self, token: Token, config: _Config, where: str) -> bool:
+        now = self._clock()
+        if not token.is_fresh(now, config.settings.token_buffer):
+            return False
+        if log.isEnabledFor(logging.INFO):
+            assert token.expires_at is not None  # noqa: S101 - is_fresh() is False without one
+            log.info(
+                "%s hit: token …%s expires in %s",
+                where,
+                fingerprint(token.access_token),
+                _duration(token.expires_at - now),
+            )
+        return True
+
     def _fetch(self, config: _Config) -> Token:
         settings = config.settings
-        return fetch_token(
+        started = time.monotonic()
+        token = fetch_token(
             token_url=settings.token_url,
             scope=settings.scope,
             client_id=config.client_id,
@@ -155,6 +176,23 @@ class TruliooAuth(requests.auth.AuthBase):
             timeout=settings.timeout,
             clock=self._clock,
         )
+        log.info(
+            "token …%s fetched from %s in %d ms%s",
+            fingerprint(token.access_token),
+            settings.token_url,
+            (time.monotonic() - started) * 1000,
+            f", expires in {_duration(token.expires_at - token.obtained_at)}" if token.expires_at else "",
+        )
+        return token
+
+
+def fingerprint(access_token: str) -> str:
+    """Six hex digits that tell tokens apart in logs without revealing them."""
+    return hashlib.sha256(access_token.encode()).hexdigest()[-6:]
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if abs(seconds) >= 90 else f"{seconds:.0f} s"
 
 
 def _keepable(token: Token) -> bool:
@@ -208,6 +246,7 @@ class _RetryOn401:
             return response
         self.used = True
         config = self.auth._configure()
+        log.info("the API answered 401 to token …%s: getting another", fingerprint(self.rejected))
         access_token, _ = self.auth._obtain(config, rejected=self.rejected)
         request = response.request
         body = self._rewound(request.body)
@@ -225,6 +264,7 @@ class _RetryOn401:
         extract_cookies_to_jar(retry._cookies, request, response.raw)  # type: ignore[attr-defined,no-untyped-call]
         retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
         assert response.connection is not None  # noqa: S101 - requests sets it on every response
+        log.info("resending %s %s with token …%s", retry.method, retry.url, fingerprint(access_token))
         second = response.connection.send(retry, **kwargs)
         second.history.append(response)
         second.request = retry

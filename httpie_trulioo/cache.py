@@ -12,6 +12,7 @@ import math
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple, TypeGuard
@@ -133,8 +134,10 @@ class TokenCache:
         return _remove(self.path(key))
 
     @contextmanager
-    def lock(self, key: CacheKey) -> Iterator[bool]:
-        """Hold the per-key lock; yields False when it could not be had in time (go on anyway).
+    def lock(self, key: CacheKey) -> Iterator[float | None]:
+        """Hold the per-key lock; yields the seconds waited, or None if it was not had in time.
+
+        A caller that gets None goes on without the lock: a wedged holder must not stop it.
 
         The lock is an OS file lock, so the kernel releases it when its holder dies, even by
         SIGKILL: a killed process never blocks the others.
@@ -144,13 +147,14 @@ class TokenCache:
         lock = FileLock(
             os.path.join(self.folder, key.digest + ".lock"), timeout=self.lock_timeout, mode=0o600
         )
+        started = time.monotonic()
         try:
             lock.acquire()
         except (Timeout, OSError):
-            yield False
+            yield None
             return
         try:
-            yield True
+            yield time.monotonic() - started
         finally:
             lock.release()
 

@@ -59,11 +59,16 @@ def _has_terminal() -> bool:
 
 
 def _log_to_stderr() -> None:
-    """Show the plugin's warnings on stderr, one line each, prefixed ``httpie-trulioo:``."""
+    """Show the plugin's log on stderr, one line each, prefixed ``httpie-trulioo:``.
+
+    Warnings only, unless TRULIOO_LOG asks for ``info`` or ``debug`` (a bad value is reported
+    at request time, with the other settings).
+    """
     logger = logging.getLogger("httpie_trulioo")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("httpie-trulioo: %(message)s"))
         logger.addHandler(handler)
-        logger.setLevel(logging.WARNING)
         logger.propagate = False
+    level = os.environ.get("TRULIOO_LOG", "").strip().upper()
+    logger.setLevel(level if level in ("INFO", "DEBUG") else logging.WARNING)

@@ -19,6 +19,7 @@ DEFAULT_TOKEN_BUFFER = 60.0
 # that a person at a terminal is not left wondering.
 DEFAULT_TIMEOUT = 30.0
 
+LOG_LEVELS = ("warning", "info", "debug")  # TRULIOO_LOG: how much the plugin says on stderr
 _CACHE_OFF = frozenset({"off", "0", "false", "no"})
 _CACHE_ON = frozenset({"on", "1", "true", "yes", ""})
 
@@ -53,6 +54,9 @@ def load_settings(
         timeout = _seconds(environ, "TRULIOO_TIMEOUT", DEFAULT_TIMEOUT, allow_zero=False)
     if cache_enabled is None:
         cache_enabled = _switch(environ, "TRULIOO_CACHE")
+    log_level = environ.get("TRULIOO_LOG", "").strip().lower()
+    if log_level and log_level not in LOG_LEVELS:
+        raise ConfigurationError(f"TRULIOO_LOG must be one of {', '.join(LOG_LEVELS)}; it is {log_level!r}.")
     return Settings(
         token_url=check_token_url(url),
         scope=chosen_scope,
