@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,18 +12,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_trulioo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FakeTrulioo, RunningServer
+from harness import find_http, http_environment
 
 CLIENT_ID = DEMO_CLIENT_ID
 CLIENT_SECRET = DEMO_CLIENT_SECRET
 AUTH = f"{CLIENT_ID}:{CLIENT_SECRET}"
-
-
-def find_http() -> str:
-    """The http command installed beside this Python (the one the README's install gives)."""
-    found = shutil.which("http", path=str(Path(sys.executable).parent)) or shutil.which("http")
-    if not found:
-        pytest.fail("the http command is not installed: pip install '.[test]' first (see README)")
-    return found
 
 
 @pytest.fixture
@@ -48,22 +38,7 @@ def cache_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def http_env(tmp_path: Path, server: RunningServer, cache_dir: Path) -> dict[str, str]:
     """An environment for http subprocesses: own config and cache, the fake server, no proxies."""
-    config = tmp_path / "httpie-config"
-    config.mkdir()
-    (config / "config.json").write_text(json.dumps({"disable_update_warnings": True}))
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("TRULIOO_") and key.lower() not in ("http_proxy", "https_proxy", "all_proxy")
-    }
-    env.update(
-        HOME=str(tmp_path / "home"),
-        HTTPIE_CONFIG_DIR=str(config),
-        TRULIOO_TOKEN_URL=server.token_url,
-        TRULIOO_CACHE_DIR=str(cache_dir),
-        NO_PROXY="127.0.0.1,localhost",
-    )
-    return env
+    return http_environment(tmp_path, server.token_url, cache_dir)
 
 
 def run_http(
