@@ -15,6 +15,7 @@ from requests.cookies import extract_cookies_to_jar
 from .cache import CacheKey, TokenCache, default_cache_dir, prepare_folder
 from .endpoint import fetch_token
 from .errors import ConfigurationError
+from .profiles import load_profile
 from .settings import Settings, load_settings
 from .token import Token
 
@@ -26,6 +27,8 @@ LOCK_GRACE = 2.0
 # A multipart upload up to this size is held in memory so that a 401 can be answered by sending
 # it again; identity documents and selfies are a few megabytes.
 MAX_BUFFERED_UPLOAD = 64 << 20
+# What an offline preview shows when no fresh token is cached: plainly not a token.
+OFFLINE_PLACEHOLDER = "<token-not-fetched-offline>"
 
 
 class _Config(NamedTuple):
@@ -59,8 +62,13 @@ class TruliooAuth(requests.auth.AuthBase):
         cache: bool | None = None,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
+        offline: bool = False,
     ) -> None:
-        """Keep the arguments; the environment is read at the first request."""
+        """Keep the arguments; the environment is read at the first request.
+
+        ``offline=True`` never asks the token endpoint (``http --offline``): requests carry the
+        cached token if it is fresh, else ``OFFLINE_PLACEHOLDER``.
+        """
         self._client_id = client_id
         self._client_secret = client_secret
         self._overrides: dict[str, Any] = {
@@ -73,35 +81,67 @@ class TruliooAuth(requests.auth.AuthBase):
         }
         self._environ = environ
         self._clock = clock
+        self._offline = offline
         self._config: _Config | None = None
         self._memory: Token | None = None  # the token, when there is no cache file to keep it
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Set ``Authorization: Bearer …`` and, for a cached token, a hook that answers a 401."""
         config = self._configure()
-        access_token, from_cache = self._obtain(config, rejected=None)
-        request.headers["Authorization"] = f"Bearer {access_token}"
+        if self._offline:
+            request.headers["Authorization"] = f"Bearer {self._offline_token(config)}"
+            return request
+        token, from_cache = self._obtain(config, rejected=None)
+        request.headers["Authorization"] = f"Bearer {token.access_token}"
         if from_cache:
             _buffer_multipart(request)
-            hook = _RetryOn401(self, access_token, request.body)
+            hook = _RetryOn401(self, token.access_token, request.body)
             request.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return request
+
+    def token(self) -> Token:
+        """A token that may be sent now: the cached one, or a new one (and cache it)."""
+        return self._obtain(self._configure(), rejected=None)[0]
+
+    def describe(self) -> dict[str, str]:
+        """The token URL, scope and client id in use (never the secret)."""
+        config = self._configure()
+        return {
+            "token_url": config.settings.token_url,
+            "scope": config.settings.scope,
+            "client_id": config.client_id,
+        }
+
+    def _offline_token(self, config: _Config) -> str:
+        """The cached token if it is fresh, else a placeholder: an offline preview asks no server."""
+        cached = config.cache.load(config.key).token if config.cache else self._memory
+        if cached and self._usable(cached, config, "offline: cache"):
+            return cached.access_token
+        log.info("offline: no fresh token in the cache; showing a placeholder")
+        return OFFLINE_PLACEHOLDER
 
     def _configure(self) -> _Config:
         if self._config is None:
             environ = os.environ if self._environ is None else self._environ
-            settings = load_settings(environ, **self._overrides)
-            client_id = self._client_id or environ.get("TRULIOO_CLIENT_ID", "")
+            profile = load_profile(environ)
+            settings = load_settings(environ, profile=profile, **self._overrides)
+            client_id = self._client_id or environ.get("TRULIOO_CLIENT_ID") or profile.get("client_id")
             if not client_id:
                 raise ConfigurationError(
                     "no client id: use --auth=CLIENT_ID:CLIENT_SECRET, or set TRULIOO_CLIENT_ID "
                     "and TRULIOO_CLIENT_SECRET."
                 )
-            secret = self._client_secret or environ.get("TRULIOO_CLIENT_SECRET", "")
+            secret_env = profile.get("secret_env", "")
+            secret = (
+                self._client_secret
+                or environ.get("TRULIOO_CLIENT_SECRET")
+                or (environ.get(secret_env) if secret_env else None)
+            )
             if not secret:
+                also = f", or set {secret_env} (named by profile secret_env)" if secret_env else ""
                 raise ConfigurationError(
                     f"no client secret for client {client_id!r}: use --auth={client_id}:SECRET, "
-                    "or set TRULIOO_CLIENT_SECRET."
+                    f"or set TRULIOO_CLIENT_SECRET{also}."
                 )
             self._config = _Config(
                 settings=settings,
@@ -112,20 +152,20 @@ class TruliooAuth(requests.auth.AuthBase):
             )
         return self._config
 
-    def _obtain(self, config: _Config, rejected: str | None) -> tuple[str, bool]:
+    def _obtain(self, config: _Config, rejected: str | None) -> tuple[Token, bool]:
         """A token to send, and whether it came from the cache; never ``rejected`` from the cache."""
         cache = config.cache
         if cache is None:
             memory = self._memory
             if memory and memory.access_token != rejected and self._usable(memory, config, "memory"):
-                return memory.access_token, True
+                return memory, True
             token = self._fetch(config)
             self._memory = token if _keepable(token) else None
-            return token.access_token, False
+            return token, False
         if rejected is None:
             lookup = cache.load(config.key)
             if lookup.token and self._usable(lookup.token, config, "cache"):
-                return lookup.token.access_token, True
+                return lookup.token, True
             log.info("cache miss (%s)", "expired" if lookup.token else lookup.reason)
         with cache.lock(config.key) as waited:
             if waited is None:
@@ -136,7 +176,7 @@ class TruliooAuth(requests.auth.AuthBase):
             lookup = cache.load(config.key)
             cached = lookup.token
             if cached and cached.access_token != rejected and self._usable(cached, config, "cache"):
-                return cached.access_token, True
+                return cached, True
             if rejected is not None:
                 cache.discard(config.key, rejected)
             token = self._fetch(config)
@@ -149,7 +189,7 @@ class TruliooAuth(requests.auth.AuthBase):
                         cache.folder,
                         exc.strerror or type(exc).__name__,
                     )
-            return token.access_token, False
+            return token, False
 
     def _usable(self, token: Token, config: _Config, where: str) -> bool:
         now = self._clock()
@@ -247,7 +287,7 @@ class _RetryOn401:
         self.used = True
         config = self.auth._configure()
         log.info("the API answered 401 to token …%s: getting another", fingerprint(self.rejected))
-        access_token, _ = self.auth._obtain(config, rejected=self.rejected)
+        access_token = self.auth._obtain(config, rejected=self.rejected)[0].access_token
         request = response.request
         body = self._rewound(request.body)
         if body is _CANNOT_REPLAY:

@@ -46,7 +46,21 @@ class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no ty
 
         # HTTPie saves raw_auth in --session files: keep the client id there, never the secret.
         self.raw_auth = username or ""
-        return TruliooAuth(username or None, password or None)
+        return TruliooAuth(username or None, password or None, offline=_httpie_is_offline())
+
+
+def _httpie_is_offline() -> bool:
+    """Tell whether this http call is ``--offline`` (a preview that must send nothing).
+
+    HTTPie does not pass its arguments to plugins; its parser keeps the parsed ones, which are
+    read here, falling back on the command line.
+    """
+    definition = sys.modules.get("httpie.cli.definition")
+    parsed = getattr(getattr(definition, "parser", None), "args", None)
+    offline = getattr(parsed, "offline", None)
+    if isinstance(offline, bool):
+        return offline
+    return "--offline" in sys.argv
 
 
 def _has_terminal() -> bool:

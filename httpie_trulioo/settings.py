@@ -38,6 +38,7 @@ class Settings(NamedTuple):
 def load_settings(
     environ: Mapping[str, str],
     *,
+    profile: Mapping[str, str] | None = None,
     token_url: str | None = None,
     scope: str | None = None,
     token_buffer: float | None = None,
@@ -45,9 +46,10 @@ def load_settings(
     cache_dir: str | None = None,
     cache_enabled: bool | None = None,
 ) -> Settings:
-    """Merge explicit arguments over environment variables over defaults, and check them."""
-    url = token_url if token_url is not None else environ.get("TRULIOO_TOKEN_URL") or DEFAULT_TOKEN_URL
-    chosen_scope = scope if scope is not None else environ.get("TRULIOO_SCOPE") or DEFAULT_SCOPE
+    """Merge explicit arguments over environment variables over a profile over defaults; check them."""
+    profile = profile or {}
+    url = _first(token_url, environ.get("TRULIOO_TOKEN_URL"), profile.get("token_url"), DEFAULT_TOKEN_URL)
+    chosen_scope = _first(scope, environ.get("TRULIOO_SCOPE"), profile.get("scope"), DEFAULT_SCOPE)
     if token_buffer is None:
         token_buffer = _seconds(environ, "TRULIOO_TOKEN_BUFFER", DEFAULT_TOKEN_BUFFER, allow_zero=True)
     if timeout is None:
@@ -65,6 +67,10 @@ def load_settings(
         cache_dir=cache_dir if cache_dir is not None else environ.get("TRULIOO_CACHE_DIR") or None,
         cache_enabled=cache_enabled,
     )
+
+
+def _first(*candidates: str | None) -> str:
+    return next(candidate for candidate in candidates if candidate)
 
 
 def check_token_url(url: str) -> str:

@@ -1,0 +1,109 @@
+"""Named profiles for environments and clients, from a TOML file in the user config folder.
+
+    [profiles.dev]
+    token_url = "https://auth-api-primary.dev.trulioo.com/connect/token"
+    scope = "workflow.studio.api"
+    client_id = "my-dev-client"
+    secret_env = "TRULIOO_DEV_SECRET"   # the name of a variable that holds the secret
+
+``TRULIOO_PROFILE=dev`` picks one. The secret itself never lives in this file: a profile with a
+``client_secret`` key is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from .errors import ConfigurationError
+
+PROFILE_KEYS = ("token_url", "scope", "client_id", "secret_env")
+
+
+def config_file(environ: Mapping[str, str]) -> str:
+    """The profiles file: TRULIOO_CONFIG_FILE, else config.toml in the platformdirs config folder."""
+    given = environ.get("TRULIOO_CONFIG_FILE", "").strip()
+    if given:
+        return given
+    import platformdirs  # noqa: PLC0415 - only a call that uses profiles needs it
+
+    return os.path.join(platformdirs.user_config_dir("httpie-trulioo", appauthor=False), "config.toml")
+
+
+def load_profile(environ: Mapping[str, str]) -> dict[str, str]:
+    """The profile TRULIOO_PROFILE names, checked; an empty dict when none is named."""
+    name = environ.get("TRULIOO_PROFILE", "").strip()
+    if not name:
+        return {}
+    path = config_file(environ)
+    profiles = _read_profiles(path)
+    if name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ConfigurationError(f"{path}: no profile named {name!r} (TRULIOO_PROFILE); profiles: {known}.")
+    return _check_profile(path, name, profiles[name])
+
+
+def read_text(path: str) -> str:
+    """The file's text, or a one-line ConfigurationError that names it."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise ConfigurationError(f"{path}: no such file, so no profiles (TRULIOO_PROFILE is set).") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})."
+        ) from None
+
+
+def _read_profiles(path: str) -> dict[str, object]:
+    import tomllib  # noqa: PLC0415 - only a call that uses profiles needs it
+
+    text = read_text(path)
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: not valid TOML: {exc}.") from None
+    profiles = document.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise ConfigurationError(f"{path}:{_line_of(text, 'profiles')}: 'profiles' must be a table.")
+    return profiles
+
+
+def _check_profile(path: str, name: str, profile: object) -> dict[str, str]:
+    text = read_text(path)
+    if not isinstance(profile, dict):
+        raise ConfigurationError(f"{path}:{_line_of(text, name)}: profile {name!r} must be a table.")
+    if "client_secret" in profile:
+        raise ConfigurationError(
+            f"{path}:{_line_of(text, 'client_secret', name)}: profile {name!r} holds a client_secret; "
+            "secrets do not belong in this file: remove it and name a variable with secret_env."
+        )
+    for key, value in profile.items():
+        if key not in PROFILE_KEYS:
+            raise ConfigurationError(
+                f"{path}:{_line_of(text, key, name)}: unknown key {key!r} in profile {name!r}; "
+                f"known keys: {', '.join(PROFILE_KEYS)}."
+            )
+        if not isinstance(value, str) or not value:
+            raise ConfigurationError(
+                f"{path}:{_line_of(text, key, name)}: {key} in profile {name!r} must be a non-empty string."
+            )
+    return dict(profile)
+
+
+def _line_of(text: str, key: str, profile: str | None = None) -> int:
+    """The line where ``key`` is set (inside ``[profiles.<profile>]`` when given); 1 if not found."""
+    inside = profile is None
+    header = re.compile(r"^\s*\[\s*profiles\s*\.\s*[\"']?" + re.escape(profile or "") + r"[\"']?\s*\]")
+    assignment = re.compile(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*[=.\]]")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if profile is not None and line.lstrip().startswith("["):
+            inside = bool(header.match(line))
+            if inside and key == profile:
+                return number
+            continue
+        if inside and assignment.match(line):
+            return number
+    return 1
