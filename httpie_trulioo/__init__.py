@@ -48,6 +48,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def has_terminal() -> bool:
+    """Tell whether a person can be prompted: this process has a terminal to ask on."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
 def keep_dependencies_importable() -> None:
     """Keep the folder this package was installed in on ``sys.path``.
 

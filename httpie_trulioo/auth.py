@@ -63,11 +63,13 @@ class TruliooAuth(requests.auth.AuthBase):
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         offline: bool = False,
+        secret_prompt: Callable[[str], str] | None = None,
     ) -> None:
         """Keep the arguments; the environment is read at the first request.
 
         ``offline=True`` never asks the token endpoint (``http --offline``): requests carry the
-        cached token if it is fresh, else ``OFFLINE_PLACEHOLDER``.
+        cached token if it is fresh, else ``OFFLINE_PLACEHOLDER``. ``secret_prompt(client_id)``,
+        when given, is asked for a secret that no argument, variable or profile supplies.
         """
         self._client_id = client_id
         self._client_secret = client_secret
@@ -82,6 +84,7 @@ class TruliooAuth(requests.auth.AuthBase):
         self._environ = environ
         self._clock = clock
         self._offline = offline
+        self._secret_prompt = secret_prompt
         self._config: _Config | None = None
         self._memory: Token | None = None  # the token, when there is no cache file to keep it
 
@@ -137,6 +140,8 @@ class TruliooAuth(requests.auth.AuthBase):
                 or environ.get("TRULIOO_CLIENT_SECRET")
                 or (environ.get(secret_env) if secret_env else None)
             )
+            if not secret and self._secret_prompt is not None:
+                secret = self._secret_prompt(client_id)
             if not secret:
                 also = f", or set {secret_env} (named by profile secret_env)" if secret_env else ""
                 raise ConfigurationError(

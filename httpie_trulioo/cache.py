@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import stat
 import tempfile
 import time
@@ -24,6 +25,7 @@ CACHE_VERSION = 1
 # one of ours and is not read whole.
 MAX_FILE_SIZE = 64 * 1024
 _OWNER_ONLY = 0o077  # permission bits that must be clear on our files and folder
+_ENTRY_NAME = re.compile(r"^(?:[0-9a-f]{64}|\.tmp-\w+)\.json$")  # entries, and temp files left by a crash
 
 
 class CacheKey(NamedTuple):
@@ -40,6 +42,15 @@ class CacheKey(NamedTuple):
         secret_hash = hashlib.sha256(b"httpie-trulioo secret\0" + client_secret.encode()).hexdigest()
         material = "\0".join(("httpie-trulioo v1", token_url, scope, client_id, secret_hash))
         return cls(token_url, scope, client_id, hashlib.sha256(material.encode()).hexdigest())
+
+
+class Entry(NamedTuple):
+    """A cache file's content: the non-secret key fields and the token."""
+
+    token_url: str
+    scope: str
+    client_id: str
+    token: Token
 
 
 class Lookup(NamedTuple):
@@ -84,24 +95,31 @@ class TokenCache:
 
     def load(self, key: CacheKey) -> Lookup:
         """Read the entry for ``key``; any problem is a miss with a reason, never an exception."""
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        data, reason = _read_private_file(self.path(key))
+        if data is None:
+            return Lookup(None, reason)
+        entry = _decode_entry(data)
+        if entry is None or (entry.token_url, entry.scope, entry.client_id) != (
+            key.token_url,
+            key.scope,
+            key.client_id,
+        ):
+            return Lookup(None, "corrupt")
+        return Lookup(entry.token)
+
+    def entries(self) -> list[tuple[str, Entry | None]]:
+        """Every cache file in the folder with its entry (None: unusable), for listing and clearing."""
         try:
-            fd = os.open(self.path(key), flags)
-        except FileNotFoundError:
-            return Lookup(None, "none")
+            names = sorted(os.listdir(self.folder))
         except OSError:
-            return Lookup(None, "unreadable")  # a symlink (ELOOP), or no permission
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & _OWNER_ONLY:
-                return Lookup(None, "insecure")
-            data = os.read(fd, MAX_FILE_SIZE + 1)
-        except OSError:
-            return Lookup(None, "unreadable")
-        finally:
-            os.close(fd)
-        token = _decode_entry(data, key)
-        return Lookup(token, "" if token else "corrupt")
+            return []
+        found = []
+        for name in names:
+            if _ENTRY_NAME.match(name):
+                path = os.path.join(self.folder, name)
+                data, _ = _read_private_file(path)
+                found.append((path, _decode_entry(data) if data is not None else None))
+        return found
 
     def store(self, key: CacheKey, token: Token) -> None:
         """Write the entry atomically (temp file, fsync, rename); OSError if the disk refuses."""
@@ -159,7 +177,27 @@ class TokenCache:
             lock.release()
 
 
-def _decode_entry(data: bytes, key: CacheKey) -> Token | None:
+def _read_private_file(path: str) -> tuple[bytes | None, str]:
+    """The bytes of an owner-only regular file, never through a symlink; else None and why."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None, "none"
+    except OSError:
+        return None, "unreadable"  # a symlink (ELOOP), or no permission
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & _OWNER_ONLY:
+            return None, "insecure"
+        return os.read(fd, MAX_FILE_SIZE + 1), ""
+    except OSError:
+        return None, "unreadable"
+    finally:
+        os.close(fd)
+
+
+def _decode_entry(data: bytes) -> Entry | None:
     if len(data) > MAX_FILE_SIZE:
         return None
     try:
@@ -168,18 +206,16 @@ def _decode_entry(data: bytes, key: CacheKey) -> Token | None:
         return None
     if not isinstance(entry, dict) or entry.get("version") != CACHE_VERSION:
         return None
-    if (entry.get("token_url"), entry.get("scope"), entry.get("client_id")) != (
-        key.token_url,
-        key.scope,
-        key.client_id,
-    ):
-        return None
     access_token = entry.get("token")
     expires_at = entry.get("expires_at")
     obtained_at = entry.get("obtained_at")
+    fields = (entry.get("token_url"), entry.get("scope"), entry.get("client_id"))
     if not (_is_time(expires_at) and _is_time(obtained_at) and is_token_text(access_token)):
         return None
-    return Token(access_token, obtained_at, expires_at)
+    token_url, scope, client_id = fields
+    if not (isinstance(token_url, str) and isinstance(scope, str) and isinstance(client_id, str)):
+        return None
+    return Entry(token_url, scope, client_id, Token(access_token, obtained_at, expires_at))
 
 
 def _is_time(value: object) -> TypeGuard[float]:

@@ -7,14 +7,13 @@ HTTPie imports this module on every ``http`` call, so it imports nothing heavy, 
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import TYPE_CHECKING
 
 from httpie.plugins import AuthPlugin
 
-from . import keep_dependencies_importable
+from . import has_terminal, keep_dependencies_importable
 
 if TYPE_CHECKING:
     from .auth import TruliooAuth
@@ -36,13 +35,15 @@ class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no ty
     def __init__(self) -> None:
         """Prompt for a missing secret only when a person can answer and none is set."""
         super().__init__()
-        self.prompt_password = "TRULIOO_CLIENT_SECRET" not in os.environ and _has_terminal()
+        self.prompt_password = "TRULIOO_CLIENT_SECRET" not in os.environ and has_terminal()
 
     def get_auth(self, username: str | None = None, password: str | None = None) -> TruliooAuth:
         """Build the auth object; cheap and never raises (HTTPie may call it twice)."""
         keep_dependencies_importable()
-        _log_to_stderr()
         from .auth import TruliooAuth  # noqa: PLC0415 - only a call that uses the plugin pays
+        from .logs import log_to_stderr  # noqa: PLC0415 - same
+
+        log_to_stderr()
 
         # HTTPie saves raw_auth in --session files: keep the client id there, never the secret.
         self.raw_auth = username or ""
@@ -61,28 +62,3 @@ def _httpie_is_offline() -> bool:
     if isinstance(offline, bool):
         return offline
     return "--offline" in sys.argv
-
-
-def _has_terminal() -> bool:
-    try:
-        fd = os.open("/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0))
-    except OSError:
-        return False
-    os.close(fd)
-    return True
-
-
-def _log_to_stderr() -> None:
-    """Show the plugin's log on stderr, one line each, prefixed ``httpie-trulioo:``.
-
-    Warnings only, unless TRULIOO_LOG asks for ``info`` or ``debug`` (a bad value is reported
-    at request time, with the other settings).
-    """
-    logger = logging.getLogger("httpie_trulioo")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("httpie-trulioo: %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
-    level = os.environ.get("TRULIOO_LOG", "").strip().upper()
-    logger.setLevel(level if level in ("INFO", "DEBUG") else logging.WARNING)
