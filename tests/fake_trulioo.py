@@ -21,13 +21,16 @@ import contextlib
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -238,20 +241,60 @@ class RunningServer:
         self._server.server_close()
 
 
+def demo(server: RunningServer) -> None:
+    """Show a token fetched, reused, then refreshed after a 401, with the plugin's log on."""
+    from harness import find_http  # noqa: PLC0415 - only the demo runs http
+
+    http = find_http()
+    env = {**os.environ, "TRULIOO_TOKEN_URL": server.token_url, "TRULIOO_LOG": "info"}
+    call = ["http", "-b", "--auth-type=trulioo", f"--auth={DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET}"]
+    flow = f"{server.url}/wfs/interpreter-v2/flow/demo-flow"
+    steps = [
+        ("a first call fetches a token", [*call, "GET", flow]),
+        ("the next call reuses it", [*call, "GET", flow]),
+        ("revoke every token (the API will answer 401)", ["http", "-b", "POST", f"{server.url}/_revoke"]),
+        (
+            "a 401 is answered with a new token and the request is sent again",
+            [*call, "POST", f"{server.url}/wfs/interpreter-v2/submit/demo-flow", "name=Ada"],
+        ),
+        ("what is cached", ["httpie-trulioo", "status"]),
+    ]
+    for title, command in steps:
+        print(f"\n# {title}\n$ {' '.join(command)}", flush=True)
+        program = str(Path(http).with_name(command[0]))
+        extra = ["--ignore-stdin"] if command[0] == "http" else []
+        subprocess.run([program, *extra, *command[1:]], env=env, check=True, stderr=subprocess.STDOUT)
+        print(flush=True)
+
+
 def main() -> None:
     """Serve until interrupted, printing how to point the plugin at it."""
     parser = argparse.ArgumentParser(description="A Trulioo-like token endpoint and API on 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (8765; 0: any free one)")
     parser.add_argument("--lifetime", type=float, default=3599, help="token lifetime in seconds")
+    parser.add_argument("--demo", action="store_true", help="first run a short demo of the plugin against it")
+    parser.add_argument("--exit", action="store_true", help="stop after the demo instead of serving on")
     args = parser.parse_args()
     fake = FakeTrulioo(expires_in=int(args.lifetime), lifetime=args.lifetime)
-    server = RunningServer(fake, port=args.port, verbose=True)
-    print(f"fake Trulioo on {server.url}", flush=True)
-    print(f"  export TRULIOO_TOKEN_URL={server.token_url}", flush=True)
-    print(f"  client id: {DEMO_CLIENT_ID}   client secret: {DEMO_CLIENT_SECRET}", flush=True)
-    print(f"  revoke every token issued so far: http POST {server.url}/_revoke", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server._server.serve_forever()
+    with RunningServer(fake, port=args.port, verbose=not args.demo) as server:
+        print(f"fake Trulioo on {server.url}", flush=True)
+        if args.demo:
+            demo(server)
+            if args.exit:
+                return
+        print(
+            f"""
+Try it yourself, in another terminal (after: . .venv/bin/activate):
+  export TRULIOO_TOKEN_URL={server.token_url} TRULIOO_LOG=info
+  http -A trulioo -a '{DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET}' GET {server.url}/wfs/interpreter-v2/flow/f1
+  http POST {server.url}/_revoke    # the API now answers 401 to every token issued so far
+  httpie-trulioo status
+Ctrl-C stops the server.""",
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
 
 
 if __name__ == "__main__":
