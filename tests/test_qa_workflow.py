@@ -1,0 +1,408 @@
+"""The QA workflow end to end: the httpie-trulioo command, profiles, logging, --offline, the demo."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, run_http
+from fake_trulioo import RunningServer
+from harness import find_http
+
+from httpie_trulioo.cache import CacheKey, TokenCache
+from httpie_trulioo.token import Token
+
+pytestmark = pytest.mark.e2e
+
+TESTS = Path(__file__).resolve().parent
+
+
+def command(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [find_http("httpie-trulioo"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def env(http_env: dict[str, str]) -> dict[str, str]:
+    """Credentials in the environment, as a script would have them."""
+    return {**http_env, "TRULIOO_CLIENT_ID": CLIENT_ID, "TRULIOO_CLIENT_SECRET": CLIENT_SECRET}
+
+
+# --- httpie-trulioo token ---------------------------------------------------------------------
+
+
+def test_token_prints_a_token_the_api_accepts_and_reuses_it(
+    server: RunningServer, env: dict[str, str]
+) -> None:
+    first = command(["token"], env)
+    second = command(["token"], env)
+    assert (first.returncode, first.stderr) == (0, "")
+    assert first.stdout == second.stdout
+    token = first.stdout.strip()
+    answer = requests.get(server.url + "/x", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert answer.status_code == 200
+    assert server.fake.token_requests == 1
+
+
+def test_token_json(server: RunningServer, env: dict[str, str]) -> None:
+    result = command(["token", "--json"], env)
+    details = json.loads(result.stdout)
+    assert set(details) == {"token", "expires_at", "expires_in", "token_url", "scope", "client_id"}
+    assert details["token"] in server.fake.issued
+    assert 3500 < details["expires_in"] <= 3599
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", details["expires_at"])
+    assert (details["token_url"], details["scope"], details["client_id"]) == (
+        server.token_url,
+        "workflow.studio.api",
+        CLIENT_ID,
+    )
+    assert CLIENT_SECRET not in result.stdout
+
+
+def test_token_without_a_secret_or_terminal_is_one_line(env: dict[str, str]) -> None:
+    del env["TRULIOO_CLIENT_SECRET"]
+    result = command(["token"], env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("httpie-trulioo: error: no client secret for client 'demo-client'")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_token_endpoint_error_is_one_line(env: dict[str, str]) -> None:
+    env["TRULIOO_CLIENT_SECRET"] = "wrong"
+    result = command(["token"], env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        (
+            "httpie-trulioo: error: the token endpoint answered 400 invalid_client "
+            "(fake-trulioo: invalid_client): check the client id and secret (--auth=CLIENT_ID:CLIENT_SECRET)."
+        )
+    ]
+
+
+@pytest.mark.parametrize("args", [[], ["nonsense"], ["token", "--bad"], ["clear", "--client-id"]])
+def test_usage_errors_exit_2(env: dict[str, str], args: list[str]) -> None:
+    assert command(args, env).returncode == 2
+
+
+@pytest.mark.parametrize("args", [["--help"], ["token", "--help"], ["status", "--help"], ["clear", "--help"]])
+def test_help_on_each_subcommand(env: dict[str, str], args: list[str]) -> None:
+    result = command(args, env)
+    assert result.returncode == 0
+    assert "usage: httpie-trulioo" in result.stdout
+
+
+# --- httpie-trulioo status and clear ----------------------------------------------------------
+
+
+def store(cache_dir: Path, client_id: str, scope: str, token: Token) -> None:
+    cache_dir.mkdir(mode=0o700, exist_ok=True)
+    key = CacheKey.build("https://auth.example/connect/token", scope, client_id, "whatever")
+    TokenCache(str(cache_dir), 1).store(key, token)
+
+
+def test_status_lists_entries_without_tokens(
+    server: RunningServer, env: dict[str, str], cache_dir: Path
+) -> None:
+    assert command(["token"], env).returncode == 0
+    store(cache_dir, "old-client", "napi.api", Token("old-token-value", 1_000_000_000.0, 1_000_003_600.0))
+    result = command(["status"], env)
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"cache folder:  {cache_dir}"
+    assert lines[1].startswith("profiles file: ")
+    assert lines[2].split() == [
+        "CLIENT",
+        "ID",
+        "TOKEN",
+        "URL",
+        "SCOPE",
+        "OBTAINED",
+        "AT",
+        "EXPIRES",
+        "IN",
+        "STATE",
+    ]
+    rows = {line.split()[0]: line.split() for line in lines[3:]}
+    assert rows[CLIENT_ID][1:3] == [server.token_url, "workflow.studio.api"]
+    assert rows[CLIENT_ID][-3:] == ["60", "min", "valid"]
+    assert rows["old-client"][-2:] == ["-", "expired"]
+    (token,) = server.fake.issued
+    assert token not in result.stdout
+    assert "old-token-value" not in result.stdout
+
+
+def test_status_json_and_claims(server: RunningServer, env: dict[str, str], cache_dir: Path) -> None:
+    command(["token"], env)
+    result = command(["status", "--json", "--claims"], env)
+    report = json.loads(result.stdout)
+    assert report["cache_dir"] == str(cache_dir)
+    (entry,) = report["tokens"]
+    assert set(entry) == {
+        "client_id", "token_url", "scope", "obtained_at", "expires_at", "expires_in", "expired", "claims"
+    }  # fmt: skip
+    assert entry["claims"]["client_id"] == CLIENT_ID
+    assert entry["claims"]["scope"] == "workflow.studio.api"
+    assert set(entry["claims"]) == {"scope", "aud", "client_id", "exp"}
+    assert entry["expired"] is False
+    (token,) = server.fake.issued
+    assert token not in result.stdout
+    text = command(["status", "--claims"], env).stdout
+    assert '"aud": "trulioo-api"' in text
+    assert token not in text
+
+
+def test_status_on_an_empty_cache(env: dict[str, str]) -> None:
+    result = command(["status"], env)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[-1] == "no cached tokens"
+
+
+def test_clear_all_or_one_client(env: dict[str, str], cache_dir: Path) -> None:
+    command(["token"], env)
+    store(cache_dir, "other", "napi.api", Token("t1", 1.0, 2.0))
+    store(cache_dir, "other", "workflow.studio.api", Token("t2", 1.0, 2.0))
+    assert command(["clear", "--client-id", "other"], env).stdout == (
+        f"removed 2 cached tokens of client 'other' from {cache_dir}\n"
+    )
+    assert command(["clear"], env).stdout == f"removed 1 cached token from {cache_dir}\n"
+    assert not list(cache_dir.glob("*.json"))
+    assert command(["status"], env).stdout.splitlines()[-1] == "no cached tokens"
+
+
+# --- profiles ---------------------------------------------------------------------------------
+
+
+def write_profiles(tmp_path: Path, text: str, env: dict[str, str]) -> Path:
+    path = tmp_path / "profiles.toml"
+    path.write_text(text)
+    env["TRULIOO_CONFIG_FILE"] = str(path)
+    return path
+
+
+def test_profile_supplies_url_scope_client_and_secret_variable(
+    server: RunningServer, http_env: dict[str, str], tmp_path: Path
+) -> None:
+    del http_env["TRULIOO_TOKEN_URL"]
+    write_profiles(
+        tmp_path,
+        f"""
+[profiles.dev]
+token_url = "{server.token_url}"
+scope = "napi.api"
+client_id = "{CLIENT_ID}"
+secret_env = "DEV_SECRET"
+""",
+        http_env,
+    )
+    http_env.update(TRULIOO_PROFILE="dev", DEV_SECRET=CLIENT_SECRET)
+    result = run_http(["-b", "--auth-type=trulioo", server.url + "/x"], http_env)
+    assert result.returncode == 0, result.stderr
+    assert server.fake.token_forms[-1]["scope"] == "napi.api"
+    assert server.fake.token_forms[-1]["client_id"] == CLIENT_ID
+
+
+def test_explicit_auth_and_variables_override_the_profile(
+    server: RunningServer, http_env: dict[str, str], tmp_path: Path
+) -> None:
+    write_profiles(
+        tmp_path,
+        """
+[profiles.dev]
+token_url = "https://auth-api-primary.dev.trulioo.com/connect/token"
+scope = "napi.api"
+client_id = "someone-else"
+""",
+        http_env,
+    )
+    http_env.update(TRULIOO_PROFILE="dev", TRULIOO_SCOPE="workflow.studio.api")
+    result = run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env)
+    assert result.returncode == 0, result.stderr
+    assert server.fake.token_forms == [
+        {
+            "grant_type": "client_credentials",
+            "scope": "workflow.studio.api",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[profiles.dev]\nscope = "napi.api"\nclient_secret = "oops"\n',
+            ":3: profile 'dev' holds a client_secret; secrets do not belong in this file",
+        ),
+        ('[profiles.dev]\nscope = "napi.api"\nscope = = "x"\n', ": not valid TOML: "),
+        ("[profiles.dev]\nscope = 5\n", ":2: scope in profile 'dev' must be a non-empty string."),
+        ('[profiles.dev]\n\n\nscopes = "x"\n', ":4: unknown key 'scopes' in profile 'dev'"),
+        ('[profiles.qa]\nscope = "x"\n', ": no profile named 'dev' (TRULIOO_PROFILE); profiles: qa."),
+        ('profiles = "dev"\n', ":1: 'profiles' must be a table."),
+    ],
+)
+def test_bad_profile_files_are_one_line_naming_file_and_line(
+    http_env: dict[str, str], tmp_path: Path, server: RunningServer, text: str, expected: str
+) -> None:
+    path = write_profiles(tmp_path, text, http_env)
+    http_env["TRULIOO_PROFILE"] = "dev"
+    result = run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env)
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith(f"http: error: ConfigurationError: {path}")
+    assert expected in line
+    assert "oops" not in result.stderr
+    assert server.fake.token_requests == 0
+
+
+def test_malformed_toml_names_the_line(
+    http_env: dict[str, str], tmp_path: Path, server: RunningServer
+) -> None:
+    write_profiles(tmp_path, '[profiles.dev]\nscope = "a"\nscope = = "x"\n', http_env)
+    http_env["TRULIOO_PROFILE"] = "dev"
+    result = run_http(["-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env)
+    assert "line 3" in result.stderr
+
+
+def test_missing_profile_file(http_env: dict[str, str], tmp_path: Path, server: RunningServer) -> None:
+    http_env.update(TRULIOO_PROFILE="dev", TRULIOO_CONFIG_FILE=str(tmp_path / "absent.toml"))
+    result = run_http(["-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env)
+    assert result.returncode == 1
+    assert "absent.toml: no such file, so no profiles (TRULIOO_PROFILE is set)." in result.stderr
+
+
+def test_default_profile_file_is_in_the_user_config_folder(env: dict[str, str], tmp_path: Path) -> None:
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    result = command(["status"], env)
+    assert f"profiles file: {tmp_path / 'xdg' / 'httpie-trulioo' / 'config.toml'} (none yet)" in result.stdout
+
+
+# --- logging ----------------------------------------------------------------------------------
+
+
+def log_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stderr.splitlines() if line]
+
+
+def test_info_log_tells_each_decision_without_the_token(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    http_env["TRULIOO_LOG"] = "info"
+    call = ["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"]
+    first = log_lines(run_http(call, http_env))
+    (token,) = server.fake.issued
+    short = hashlib.sha256(token.encode()).hexdigest()[-6:]
+    assert first[0] == "httpie-trulioo: cache miss (none)"
+    url = re.escape(server.token_url)
+    assert re.fullmatch(
+        rf"httpie-trulioo: token …{short} fetched from {url} in \d+ ms, expires in 60 min",
+        first[1],
+    )
+    assert log_lines(run_http(call, http_env)) == [
+        f"httpie-trulioo: cache hit: token …{short} expires in 60 min"
+    ]
+    server.fake.revoke_all()
+    third = log_lines(run_http(call, http_env))
+    assert third[1] == f"httpie-trulioo: the API answered 401 to token …{short}: getting another"
+    assert third[2].startswith("httpie-trulioo: token …")
+    assert third[3].startswith(f"httpie-trulioo: resending GET {server.url}/x with token …")
+    everything = "\n".join(first + third)
+    assert all(issued not in everything for issued in server.fake.issued)
+    assert CLIENT_SECRET not in everything
+
+
+def test_debug_log_tells_lock_waits(server: RunningServer, http_env: dict[str, str]) -> None:
+    http_env["TRULIOO_LOG"] = "debug"
+    lines = log_lines(run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
+    assert any(re.fullmatch(r"httpie-trulioo: lock waited \d+ ms", line) for line in lines)
+
+
+@pytest.mark.parametrize(("content", "reason"), [(b"garbage", "corrupt"), (None, "expired")])
+def test_log_says_why_the_cache_missed(
+    server: RunningServer, http_env: dict[str, str], cache_dir: Path, content: bytes | None, reason: str
+) -> None:
+    cache_dir.mkdir(mode=0o700)
+    key = CacheKey.build(server.token_url, "workflow.studio.api", CLIENT_ID, CLIENT_SECRET)
+    cache = TokenCache(str(cache_dir), 1)
+    if content is None:
+        cache.store(key, Token("stale-token", 1_000_000_000.0, 1_000_003_600.0))
+    else:
+        Path(cache.path(key)).write_bytes(content)
+        Path(cache.path(key)).chmod(0o600)
+    http_env["TRULIOO_LOG"] = "info"
+    lines = log_lines(run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
+    assert lines[0] == f"httpie-trulioo: cache miss ({reason})"
+
+
+def test_bad_log_level_names_the_variable(server: RunningServer, http_env: dict[str, str]) -> None:
+    http_env["TRULIOO_LOG"] = "loud"
+    result = run_http(["-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env)
+    assert result.returncode == 1
+    assert "TRULIOO_LOG must be one of warning, info, debug; it is 'loud'." in result.stderr
+
+
+# --- --offline ---------------------------------------------------------------------------------
+
+
+def test_offline_without_a_cached_token_shows_a_placeholder(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    result = run_http(
+        ["--offline", "--print=H", "-A", "trulioo", "-a", AUTH, "POST", server.url + "/x", "a=b"], http_env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Authorization: Bearer <token-not-fetched-offline>" in result.stdout
+    assert server.fake.token_requests == 0
+
+
+def test_offline_with_a_fresh_cached_token_shows_it(server: RunningServer, http_env: dict[str, str]) -> None:
+    assert run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env).returncode == 0
+    (token,) = server.fake.issued
+    result = run_http(["--offline", "--print=H", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env)
+    assert f"Authorization: Bearer {token}" in result.stdout
+    assert server.fake.token_requests == 1
+    assert server.fake.api_requests == 1
+
+
+# --- the demo -----------------------------------------------------------------------------------
+
+
+def test_demo_runs_and_shows_fetch_reuse_and_refresh(http_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, str(TESTS / "fake_trulioo.py"), "--demo", "--exit", "--port", "0"],
+        env=http_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    order = [
+        "# a first call fetches a token",
+        "httpie-trulioo: cache miss (none)",
+        "# the next call reuses it",
+        "httpie-trulioo: cache hit: token …",
+        "# a 401 is answered with a new token and the request is sent again",
+        "httpie-trulioo: the API answered 401 to token …",
+        "httpie-trulioo: resending POST",
+        "# what is cached",
+        "CLIENT ID",
+    ]
+    positions = [out.index(marker) for marker in order]
+    assert positions == sorted(positions)
