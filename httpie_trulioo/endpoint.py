@@ -67,10 +67,11 @@ def fetch_token(
         ) from None
     try:
         raise_for_failure(status, body)
-    except TokenRequestFailed as exc:
-        # The server's error_description is shown; a careless server must not echo the secret.
-        raise TokenRequestFailed(_redact(str(exc), client_secret)) from None
-    return parse_token_response(body, requested_at)
+        return parse_token_response(body, requested_at)
+    except (TokenRequestFailed, InvalidTokenResponse) as exc:
+        # Messages quote the server (error_description, a token type, an ExpiresIn): a careless
+        # or hostile server must not get the secret echoed onto the terminal.
+        raise type(exc)(_redact(str(exc), client_secret)) from None
 
 
 def _read_body(response: requests.Response, deadline: float, host: str | None, timeout: float) -> bytes:

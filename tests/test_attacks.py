@@ -1,0 +1,181 @@
+"""Attacks the plugin must refuse, and a sweep of every error path for leaked secrets or tokens."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import CLIENT_ID, run_http
+from fake_trulioo import FakeTrulioo, RunningServer
+from harness import find_http
+
+from httpie_trulioo import TruliooAuth, TruliooError
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "S3CRET-recognisable-7d1e:c0ffee"
+
+
+@pytest.fixture
+def fake() -> FakeTrulioo:
+    return FakeTrulioo(clients={CLIENT_ID: SECRET})
+
+
+def auth_call(server: RunningServer, env: dict[str, str], *extra: str, secret: str = SECRET) -> list[str]:
+    return ["-b", "-A", "trulioo", "-a", f"{CLIENT_ID}:{secret}", *extra, server.url + "/x"]
+
+
+def test_redirect_from_the_token_endpoint_is_not_followed(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    with RunningServer(FakeTrulioo(clients={CLIENT_ID: SECRET})) as elsewhere:
+        # 307 asks the client to repeat the POST, secret and all, at another address.
+        server.fake.token_override = lambda: (307, {"Location": elsewhere.token_url}, b"")  # type: ignore[assignment]
+        result = run_http(auth_call(server, http_env), http_env)
+        assert result.returncode == 1
+        assert (
+            "TokenRequestFailed: the token endpoint answered 307, a redirect; it is not followed"
+            in result.stderr
+        )
+        assert elsewhere.fake.token_requests == 0
+        assert elsewhere.fake.token_forms == []
+
+
+def test_plain_http_to_another_host_sends_nothing(server: RunningServer, http_env: dict[str, str]) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        # Not loopback by name, so refused before any connection; the listener proves none came.
+        http_env["TRULIOO_TOKEN_URL"] = f"http://auth-api.trulioo.com:{port}/connect/token"
+        result = run_http(auth_call(server, http_env), http_env)
+        assert "InsecureTokenURL: refusing to send the client secret over plain http" in result.stderr
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+def test_wrong_secret_with_a_warm_cache_does_not_get_the_cached_token(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    assert run_http(auth_call(server, http_env), http_env).returncode == 0
+    result = run_http(auth_call(server, http_env, secret="guess"), http_env)
+    assert result.returncode == 1
+    assert "invalid_client" in result.stderr
+    assert server.fake.api_requests == 1  # the guess never reached the API with a token
+    assert server.fake.token_forms[-1]["client_secret"] == "guess"
+
+
+# --- the sweep: every error path, looking for the secret and the tokens -------------------------------
+
+
+def echo(status: int, body: str) -> object:
+    return lambda: (status, {"Content-Type": "text/html"}, body.encode())
+
+
+ERROR_PATHS = {
+    "wrong secret": ({}, None, "wrong-" + SECRET),
+    "secret echoed in error_description": (
+        {},
+        lambda: (
+            400,
+            {},
+            json.dumps({"error": "invalid_client", "error_description": f"got {SECRET}"}).encode(),
+        ),
+        SECRET,
+    ),
+    "500 page quoting the secret": ({}, echo(500, f"<pre>client_secret={SECRET}</pre>"), SECRET),
+    "200 html quoting the secret": ({}, echo(200, f"<html>{SECRET}</html>"), SECRET),
+    "200 without a token": ({}, lambda: (200, {}, json.dumps({"echo": SECRET}).encode()), SECRET),
+    "bad token type": (
+        {},
+        lambda: (200, {}, json.dumps({"Token": "abc", "TokenType": SECRET}).encode()),
+        SECRET,
+    ),
+    "insecure url": ({"TRULIOO_TOKEN_URL": "http://auth.example.com/connect/token"}, None, SECRET),
+    "bad setting": ({"TRULIOO_TOKEN_BUFFER": "soon"}, None, SECRET),
+    "timeout": ({"TRULIOO_TIMEOUT": "0.3"}, "slow", SECRET),
+    "refused": ({"TRULIOO_TOKEN_URL": "http://127.0.0.1:9/connect/token"}, None, SECRET),
+}
+
+
+def leaks(text: str, secrets: list[str]) -> list[str]:
+    return [secret for secret in secrets if secret and secret in text]
+
+
+@pytest.mark.parametrize("name", sorted(ERROR_PATHS))
+def test_no_error_path_shows_the_secret(
+    server: RunningServer, http_env: dict[str, str], tmp_path: Path, name: str
+) -> None:
+    settings, override, secret = ERROR_PATHS[name]
+    http_env.update(settings, TRULIOO_LOG="debug")
+    if override == "slow":
+        server.fake.token_delay = 1
+    elif override is not None:
+        server.fake.token_override = override  # type: ignore[assignment]
+    result = run_http(auth_call(server, http_env, "--session=sweep", secret=secret), http_env)
+    assert result.returncode == 1
+    assert leaks(result.stdout + result.stderr, [SECRET, secret]) == []
+    # The same failure through the Python API: the exception's message and repr.
+    environ = {key: value for key, value in http_env.items() if key.startswith("TRULIOO_")}
+    auth = TruliooAuth(CLIENT_ID, secret, environ=environ)
+    with pytest.raises(TruliooError) as caught:
+        auth(requests.Request("GET", server.url + "/x").prepare())
+    assert leaks(str(caught.value) + repr(caught.value), [SECRET, secret]) == []
+    assert leaks(files_text(tmp_path), [SECRET, secret]) == []
+
+
+def files_text(folder: Path) -> str:
+    return "\n".join(path.read_text(errors="replace") for path in folder.rglob("*") if path.is_file())
+
+
+def test_working_paths_keep_tokens_in_their_own_cache_file_only(
+    server: RunningServer, http_env: dict[str, str], tmp_path: Path, cache_dir: Path
+) -> None:
+    http_env["TRULIOO_LOG"] = "debug"
+    outputs = []
+    # Fetch, reuse, 401 and refresh, a stream that cannot be resent, offline, the command.
+    outputs.append(run_http(auth_call(server, http_env, "--session=sweep"), http_env))
+    outputs.append(run_http(auth_call(server, http_env, "--session=sweep"), http_env))
+    server.fake.revoke_all()
+    outputs.append(run_http(auth_call(server, http_env, "--session=sweep"), http_env))
+    server.fake.revoke_all()
+    outputs.append(run_http(auth_call(server, http_env, "--chunked"), http_env))
+    outputs.append(run_http(auth_call(server, http_env, "--offline", "--print=b"), http_env))
+    server.fake.revoke_all()
+    server.fake.lifetime = 0
+    outputs.append(run_http(auth_call(server, http_env), http_env))  # 401, refresh, 401 shown as is
+    for args in (
+        ["status"],
+        ["status", "--claims"],
+        ["status", "--json", "--claims"],
+        ["clear", "--client-id", "x"],
+    ):
+        outputs.append(
+            subprocess.run(
+                [find_http("httpie-trulioo"), *args],
+                env={**http_env, "TRULIOO_CLIENT_ID": CLIENT_ID, "TRULIOO_CLIENT_SECRET": SECRET},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        )
+    tokens = list(server.fake.issued)
+    assert len(tokens) == 4
+    for result in outputs:
+        assert leaks(result.stdout + result.stderr, [SECRET, *tokens]) == []
+    sessions = tmp_path / "httpie-config" / "sessions"
+    assert list(sessions.rglob("*.json"))
+    assert leaks(files_text(sessions), [SECRET, *tokens]) == []
+    for path in cache_dir.iterdir():
+        text = path.read_text()
+        assert SECRET not in text
+        found = leaks(text, tokens)
+        if path.suffix == ".json":
+            assert found == [json.loads(text)["token"]]
+        else:
+            assert found == []
