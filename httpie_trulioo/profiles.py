@@ -4,7 +4,7 @@
     token_url = "https://auth-api-primary.dev.trulioo.com/connect/token"
     scope = "workflow.studio.api"
     client_id = "my-dev-client"
-    secret_env = "TRULIOO_DEV_SECRET"   # the name of a variable that holds the secret
+    secret_env = "DEV_SECRET"   # the name of a variable that holds the secret
 
 ``TRULIOO_PROFILE=dev`` picks one. The secret itself never lives in this file: a profile with a
 ``client_secret`` key is refused.
