@@ -19,6 +19,16 @@ CLIENT_SECRET = DEMO_CLIENT_SECRET
 AUTH = f"{CLIENT_ID}:{CLIENT_SECRET}"
 
 
+def token_form(scope: str = "workflow.studio.api") -> dict[str, str]:
+    """The form a token request must carry, exactly as Trulioo documents it."""
+    return {
+        "grant_type": "client_credentials",
+        "scope": scope,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+
+
 @pytest.fixture
 def fake() -> FakeTrulioo:
     return FakeTrulioo()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import CLIENT_ID, CLIENT_SECRET
+from conftest import CLIENT_ID, CLIENT_SECRET, token_form
 from fake_trulioo import FakeTrulioo, RunningServer
 from requests_toolbelt import MultipartEncoder
 
@@ -65,14 +65,7 @@ def api(server: RunningServer, auth: TruliooAuth, method: str = "GET", **kwargs:
 
 def test_token_request_is_the_documented_form(server: RunningServer, cache_dir: Path, clock: Clock) -> None:
     assert api(server, make_auth(server, cache_dir, clock)).status_code == 200
-    assert server.fake.token_forms == [
-        {
-            "grant_type": "client_credentials",
-            "scope": "workflow.studio.api",
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-        }
-    ]
+    assert server.fake.token_forms == [token_form()]
 
 
 @pytest.mark.parametrize(

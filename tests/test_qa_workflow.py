@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, run_http
+from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, run_http, token_form
 from fake_trulioo import RunningServer
 from harness import find_http
 
@@ -231,14 +231,7 @@ client_id = "someone-else"
     http_env.update(TRULIOO_PROFILE="dev", TRULIOO_SCOPE="workflow.studio.api")
     result = run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env)
     assert result.returncode == 0, result.stderr
-    assert server.fake.token_forms == [
-        {
-            "grant_type": "client_credentials",
-            "scope": "workflow.studio.api",
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-        }
-    ]
+    assert server.fake.token_forms == [token_form()]
 
 
 @pytest.mark.parametrize(
