@@ -282,7 +282,7 @@ class _RetryOn401:
         self.auth = auth
         self.rejected = rejected
         self.body = body
-        self.positions = _positions(body)
+        self.start = _start_of(body)
         self.used = False
 
     def __call__(self, response: requests.Response, **kwargs: Any) -> requests.Response:
@@ -318,11 +318,11 @@ class _RetryOn401:
     def _rewound(self, body: object) -> object:
         if body is None or isinstance(body, (bytes, str)):
             return body
-        if body is not self.body or self.positions is None:
+        if body is not self.body or self.start is None:
             return _CANNOT_REPLAY
+        stream: Any = body
         try:
-            for stream, position in self.positions:
-                stream.seek(position)
+            stream.seek(self.start)
         except (OSError, ValueError):
             return _CANNOT_REPLAY
         return body
@@ -331,15 +331,13 @@ class _RetryOn401:
 _CANNOT_REPLAY = object()
 
 
-def _positions(body: object) -> list[tuple[Any, int]] | None:
-    """Where each stream in ``body`` starts; None if it cannot be rewound."""
-    if body is None or isinstance(body, (bytes, str)):
-        return []
+def _start_of(body: object) -> int | None:
+    """Where a file body starts, to rewind it to; None for anything that cannot be rewound."""
     if not hasattr(body, "read"):
-        return None  # a generator or another iterable: read once, gone
+        return None  # bytes need no rewinding; a generator or another iterable is read once
     stream: Any = body
     try:
-        return [(stream, stream.tell())]
+        return int(stream.tell())
     except (AttributeError, OSError, ValueError):
         return None  # a pipe, or a stream with no position
 
