@@ -25,7 +25,8 @@ CACHE_VERSION = 1
 # one of ours and is not read whole.
 MAX_FILE_SIZE = 64 * 1024
 _OWNER_ONLY = 0o077  # permission bits that must be clear on our files and folder
-_ENTRY_NAME = re.compile(r"^(?:[0-9a-f]{64}|\.tmp-\w+)\.json$")  # entries, and temp files left by a crash
+_ENTRY_NAME = re.compile(r"^[0-9a-f]{64}\.json$")
+_LEFTOVER_NAME = re.compile(r"^\.tmp-\w+\.json$")  # a temp file whose writer was killed
 
 
 class CacheKey(NamedTuple):
@@ -108,17 +109,22 @@ class TokenCache:
         return Lookup(entry.token)
 
     def entries(self) -> list[tuple[str, Entry | None]]:
-        """Every cache file in the folder with its entry (None: unusable), for listing and clearing."""
+        """Every cache file in the folder with its entry, for listing and clearing.
+
+        The entry is None for a file that is unusable, and for a temp file a killed writer left.
+        """
         try:
             names = sorted(os.listdir(self.folder))
         except OSError:
             return []
-        found = []
+        found: list[tuple[str, Entry | None]] = []
         for name in names:
+            path = os.path.join(self.folder, name)
             if _ENTRY_NAME.match(name):
-                path = os.path.join(self.folder, name)
                 data, _ = _read_private_file(path)
                 found.append((path, _decode_entry(data) if data is not None else None))
+            elif _LEFTOVER_NAME.match(name):
+                found.append((path, None))
         return found
 
     def store(self, key: CacheKey, token: Token) -> None:

@@ -171,6 +171,17 @@ def test_status_on_an_empty_cache(env: dict[str, str]) -> None:
     assert result.stdout.splitlines()[-1] == "no cached tokens"
 
 
+def test_leftover_temp_files_are_not_listed_and_are_cleared(env: dict[str, str], cache_dir: Path) -> None:
+    command(["token"], env)
+    (entry,) = cache_dir.glob("*.json")
+    leftover = cache_dir / ".tmp-k1lled.json"
+    leftover.write_bytes(entry.read_bytes())  # complete, but never renamed into place
+    leftover.chmod(0o600)
+    assert len(json.loads(command(["status", "--json"], env).stdout)["tokens"]) == 1
+    assert command(["clear"], env).stdout == f"removed 1 cached token from {cache_dir}\n"
+    assert sorted(path.name for path in cache_dir.iterdir() if path.suffix == ".json") == []
+
+
 def test_clear_all_or_one_client(env: dict[str, str], cache_dir: Path) -> None:
     command(["token"], env)
     store(cache_dir, "other", "napi.api", Token("t1", 1.0, 2.0))
