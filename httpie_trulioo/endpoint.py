@@ -54,6 +54,7 @@ def fetch_token(
             timeout=timeout,
             allow_redirects=False,
             stream=True,
+            auth=_no_netrc,
         ) as response:
             body = _read_body(response, deadline, host, timeout)
             status = response.status_code
@@ -72,6 +73,11 @@ def fetch_token(
         # Messages quote the server (error_description, a token type, an ExpiresIn): a careless
         # or hostile server must not get the secret echoed onto the terminal.
         raise type(exc)(_redact(str(exc), client_secret)) from None
+
+
+def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """Send the request as it is: requests would otherwise add ~/.netrc credentials for the host."""
+    return request
 
 
 def _read_body(response: requests.Response, deadline: float, host: str | None, timeout: float) -> bytes:

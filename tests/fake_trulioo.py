@@ -70,6 +70,7 @@ class FakeTrulioo:
     issued: dict[str, tuple[float, str]] = field(default_factory=dict)  # token -> (expiry, client)
     revoked: set[str] = field(default_factory=set)
     token_forms: list[dict[str, str]] = field(default_factory=list)
+    token_authorizations: list[str] = field(default_factory=list)  # Authorization headers seen
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def revoke_all(self) -> None:
@@ -178,6 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(405, {"Allow": "POST"}, b"")
                 return
             form = {key: values[0] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
+            fake.token_authorizations.append(self.headers.get("Authorization", ""))
             self._send(*fake.answer_token(form))
             return
         if self.path == "/_revoke" and self.command == "POST":

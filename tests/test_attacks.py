@@ -70,6 +70,18 @@ def test_wrong_secret_with_a_warm_cache_does_not_get_the_cached_token(
     assert server.fake.token_forms[-1]["client_secret"] == "guess"
 
 
+def test_netrc_credentials_are_not_added_to_the_token_request(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    home = Path(http_env["HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    netrc = home / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password netrc-password\n")
+    netrc.chmod(0o600)
+    assert run_http(auth_call(server, http_env), http_env).returncode == 0
+    assert server.fake.token_authorizations == [""]
+
+
 # --- the sweep: every error path, looking for the secret and the tokens -------------------------------
 
 
