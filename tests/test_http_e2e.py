@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -308,3 +311,42 @@ def test_plugin_import_loads_nothing_heavy() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert json.loads(loaded.stdout.replace("'", '"')) == ["httpie_trulioo", "httpie_trulioo.plugin"]
+
+
+def run_on_a_terminal(args: list[str], env: dict[str, str], answer: str) -> tuple[int, str]:
+    """Run http with a pseudo-terminal as its controlling terminal; type ``answer`` at the prompt."""
+    pid, master = pty.fork()
+    if pid == 0:  # the child: its own session, the pty as its terminal
+        os.execve(find_http(), [find_http(), *args], env)  # noqa: S606 - the installed http, as a person runs it
+    seen = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break  # the child closed the terminal
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"password for" in seen:
+            os.write(master, answer.encode() + b"\n")
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    os.close(master)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+
+def test_auth_with_only_the_client_id_prompts_on_the_terminal(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    code, screen = run_on_a_terminal(
+        ["-b", "--pretty=none", "-A", "trulioo", "-a", CLIENT_ID, server.url + "/x"], http_env, CLIENT_SECRET
+    )
+    assert code == 0, screen
+    assert f"http: password for {CLIENT_ID}@127.0.0.1" in screen
+    assert '"path": "/x"' in screen
+    assert CLIENT_SECRET not in screen  # not echoed
+    assert server.fake.token_forms[0]["client_secret"] == CLIENT_SECRET
