@@ -60,16 +60,20 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def probe(script: str) -> float:
-    result = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
+def probe(script: str, folder: Path) -> float:
+    # Run from a neutral folder: "python -c" puts the current folder first on sys.path, and from
+    # a clone that would load the source tree instead of the installed package.
+    result = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=folder
+    )
     return float(result.stdout)
 
 
-def import_cost(rounds: int) -> None:
+def import_cost(base: Path, rounds: int) -> None:
     plugin, eager = [], []
     for _ in range(rounds):
-        plugin.append(probe(LOAD_ENTRY_POINT))
-        eager.append(probe(LOAD_EAGERLY))
+        plugin.append(probe(LOAD_ENTRY_POINT, base))
+        eager.append(probe(LOAD_EAGERLY, base))
     median_ms = statistics.median(plugin) * 1000
     report(
         "1. entry point load on top of HTTPie (median of fresh processes)",
@@ -229,7 +233,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="trulioo-bench-") as folder:
         base = Path(folder)
         steps: list[Callable[[], None]] = [
-            lambda: import_cost(rounds * 2),
+            lambda: import_cost(base, rounds * 2),
             lambda: warm_call(base, rounds),
             lambda: in_process(base, 200 if not args.quick else 20, 50),
             lambda: counts(base),
