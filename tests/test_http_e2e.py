@@ -350,3 +350,13 @@ def test_auth_with_only_the_client_id_prompts_on_the_terminal(
     assert '"path": "/x"' in screen
     assert CLIENT_SECRET not in screen  # not echoed
     assert server.fake.token_forms[0]["client_secret"] == CLIENT_SECRET
+
+
+def test_cache_off_asks_for_a_token_on_every_call(
+    server: RunningServer, http_env: dict[str, str], cache_dir: Path
+) -> None:
+    http_env["TRULIOO_CACHE"] = "off"
+    for _ in range(3):
+        ok(run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
+    assert server.fake.token_requests == 3
+    assert not cache_dir.exists()
