@@ -174,7 +174,10 @@ class TruliooAuth(requests.auth.AuthBase):
             log.info("cache miss (%s)", "expired" if lookup.token else lookup.reason)
         with cache.lock(config.key) as waited:
             if waited is None:
-                log.warning("another process holds the token lock too long; fetching a token anyway.")
+                log.warning(
+                    "could not take the token lock in time (another http may be stuck, or the "
+                    "cache folder refuses the lock file); fetching a token anyway."
+                )
             else:
                 log.debug("lock waited %d ms", waited * 1000)
             # Whoever held the lock before us may have fetched a token already: use it.

@@ -5,8 +5,29 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
+
+_HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from filelock import FileLock
+    lock = FileLock(sys.argv[1])
+    lock.acquire()
+    print("held", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def hold_lock(path: str) -> subprocess.Popen[str]:
+    """Another process that takes the file lock at ``path`` and keeps it until it is killed."""
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, path], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    return holder
 
 
 def find_http(name: str = "http") -> str:

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from harness import hold_lock
 
 from httpie_trulioo.cache import CacheKey, TokenCache, prepare_folder
 from httpie_trulioo.token import Token
@@ -180,25 +181,6 @@ def test_new_folder_is_owner_only(tmp_path: Path) -> None:
     folder = tmp_path / "a" / "b"
     assert prepare_folder(str(folder)) == ""
     assert folder.stat().st_mode & 0o777 == 0o700
-
-
-HOLDER = textwrap.dedent(
-    """
-    import sys, time
-    from filelock import FileLock
-    lock = FileLock(sys.argv[1])
-    lock.acquire()
-    print("held", flush=True)
-    time.sleep(60)
-    """
-)
-
-
-def hold_lock(path: str) -> subprocess.Popen[str]:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, path], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout is not None
-    assert holder.stdout.readline().strip() == "held"
-    return holder
 
 
 def test_lock_wait_is_bounded(cache: TokenCache) -> None:

@@ -17,7 +17,7 @@ import pytest
 import requests
 from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, run_http
 from fake_trulioo import FakeTrulioo, RunningServer
-from harness import find_http
+from harness import find_http, hold_lock
 
 from httpie_trulioo import TokenEndpointUnreachable, TruliooAuth
 from httpie_trulioo.cache import CacheKey
@@ -377,8 +377,27 @@ def test_process_killed_holding_the_lock_blocks_no_one(
     http_env["TRULIOO_LOG"] = "debug"
     stderr = works(call(server, http_env))
     assert "lock waited" in stderr
-    assert "holds the token lock too long" not in stderr
+    assert "could not take the token lock" not in stderr
     assert_good_entry(cache_dir, server)
+
+
+def test_a_stuck_lock_holder_delays_a_call_only_boundedly(
+    server: RunningServer, http_env: dict[str, str], cache_dir: Path
+) -> None:
+    warm(server, http_env)
+    entry_file(cache_dir, server).unlink()  # so that the next call needs the lock
+    holder = hold_lock(str(cache_dir / (entry_file(cache_dir, server).stem + ".lock")))
+    try:
+        http_env["TRULIOO_TIMEOUT"] = "0.5"  # the wait is bounded by this plus 2 seconds
+        stderr = works(call(server, http_env))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert stderr.strip() == (
+        "httpie-trulioo: could not take the token lock in time (another http may be stuck, or the "
+        "cache folder refuses the lock file); fetching a token anyway."
+    )
+    assert server.fake.token_requests == 2
 
 
 def test_processes_killed_at_random_moments_never_leave_a_half_written_entry(
