@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 _HOLDER = textwrap.dedent(
@@ -59,3 +62,34 @@ def http_environment(base: Path, token_url: str, cache_dir: Path) -> dict[str, s
         NO_PROXY="127.0.0.1,localhost",
     )
     return env
+
+
+def run_on_a_terminal(
+    command: list[str], env: dict[str, str], *, prompt: str, answer: str
+) -> tuple[int, str]:
+    """Run ``command`` with a pseudo-terminal as its controlling terminal; type ``answer`` at ``prompt``.
+
+    Returns the exit status and everything the terminal showed.
+    """
+    pid, master = pty.fork()
+    if pid == 0:  # the child: a session of its own, with the pty as its terminal
+        os.execve(command[0], command, env)  # noqa: S606 - an installed command, as a person runs it
+    seen = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break  # the child closed the terminal
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and prompt.encode() in seen:
+            os.write(master, answer.encode() + b"\n")
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    os.close(master)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")

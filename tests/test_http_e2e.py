@@ -5,16 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, find_http, run_http
 from fake_trulioo import RunningServer
+from harness import run_on_a_terminal
 
 pytestmark = pytest.mark.e2e
 
@@ -313,37 +311,14 @@ def test_plugin_import_loads_nothing_heavy() -> None:
     assert json.loads(loaded.stdout.replace("'", '"')) == ["httpie_trulioo", "httpie_trulioo.plugin"]
 
 
-def run_on_a_terminal(args: list[str], env: dict[str, str], answer: str) -> tuple[int, str]:
-    """Run http with a pseudo-terminal as its controlling terminal; type ``answer`` at the prompt."""
-    pid, master = pty.fork()
-    if pid == 0:  # the child: its own session, the pty as its terminal
-        os.execve(find_http(), [find_http(), *args], env)  # noqa: S606 - the installed http, as a person runs it
-    seen = b""
-    answered = False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break  # the child closed the terminal
-            if not chunk:
-                break
-            seen += chunk
-        if not answered and b"password for" in seen:
-            os.write(master, answer.encode() + b"\n")
-            answered = True
-    _, status = os.waitpid(pid, 0)
-    os.close(master)
-    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
-
-
 def test_auth_with_only_the_client_id_prompts_on_the_terminal(
     server: RunningServer, http_env: dict[str, str]
 ) -> None:
     code, screen = run_on_a_terminal(
-        ["-b", "--pretty=none", "-A", "trulioo", "-a", CLIENT_ID, server.url + "/x"], http_env, CLIENT_SECRET
+        [find_http(), "-b", "--pretty=none", "-A", "trulioo", "-a", CLIENT_ID, server.url + "/x"],
+        http_env,
+        prompt="password for",
+        answer=CLIENT_SECRET,
     )
     assert code == 0, screen
     assert f"http: password for {CLIENT_ID}@127.0.0.1" in screen

@@ -13,7 +13,7 @@ import pytest
 import requests
 from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, run_http, token_form
 from fake_trulioo import RunningServer
-from harness import find_http
+from harness import find_http, run_on_a_terminal
 
 from httpie_trulioo.cache import CacheKey, TokenCache
 from httpie_trulioo.token import Token
@@ -79,6 +79,20 @@ def test_token_without_a_secret_or_terminal_is_one_line(env: dict[str, str]) -> 
     assert result.stdout == ""
     assert result.stderr.startswith("httpie-trulioo: error: no client secret for client 'demo-client'")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_token_prompts_for_a_missing_secret_on_a_terminal(server: RunningServer, env: dict[str, str]) -> None:
+    del env["TRULIOO_CLIENT_SECRET"]
+    code, screen = run_on_a_terminal(
+        [find_http("httpie-trulioo"), "token"],
+        env,
+        prompt=f"client secret for {CLIENT_ID}: ",
+        answer=CLIENT_SECRET,
+    )
+    assert code == 0, screen
+    (token,) = server.fake.issued
+    assert token in screen
+    assert CLIENT_SECRET not in screen
 
 
 def test_token_endpoint_error_is_one_line(env: dict[str, str]) -> None:
