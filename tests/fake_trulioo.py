@@ -23,6 +23,7 @@ import hmac
 import json
 import os
 import secrets
+import ssl
 import subprocess
 import sys
 import threading
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 DEMO_CLIENT_ID = "demo-client"
 DEMO_CLIENT_SECRET = "demo-secret:with-colon"
@@ -71,6 +72,7 @@ class FakeTrulioo:
     revoked: set[str] = field(default_factory=set)
     token_forms: list[dict[str, str]] = field(default_factory=list)
     token_authorizations: list[str] = field(default_factory=list)  # Authorization headers seen
+    proxied: list[str] = field(default_factory=list)  # URLs asked for as a forward proxy
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def revoke_all(self) -> None:
@@ -174,7 +176,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         body = self._body()
         fake = self.server.fake
-        if self.path.split("?")[0] == "/connect/token":
+        path = urlsplit(self.path).path  # a proxy is sent the whole URL
+        if self.path.startswith("http"):
+            fake.proxied.append(self.path)
+        if path == "/connect/token":
             if self.command != "POST":
                 self._send(405, {"Allow": "POST"}, b"")
                 return
@@ -182,11 +187,11 @@ class _Handler(BaseHTTPRequestHandler):
             fake.token_authorizations.append(self.headers.get("Authorization", ""))
             self._send(*fake.answer_token(form))
             return
-        if self.path == "/_revoke" and self.command == "POST":
+        if path == "/_revoke" and self.command == "POST":
             fake.revoke_all()
             self._send(200, {"Content-Type": "application/json"}, b'{"revoked": "all tokens issued so far"}')
             return
-        if self.path == "/_stats":
+        if path == "/_stats":
             stats = {"token_requests": fake.token_requests, "api_requests": fake.api_requests}
             self._send(200, {"Content-Type": "application/json"}, json.dumps(stats).encode())
             return
@@ -199,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         summary = {
             "method": self.command,
-            "path": self.path,
+            "path": path,
             "content_type": self.headers.get("Content-Type", ""),
             "body_length": len(body),
             "body_sha256": hashlib.sha256(body).hexdigest(),
@@ -226,11 +231,20 @@ class _Server(ThreadingHTTPServer):
 class RunningServer:
     """A FakeTrulioo served from a thread; ``with RunningServer() as server: server.url``."""
 
-    def __init__(self, fake: FakeTrulioo | None = None, port: int = 0, verbose: bool = False) -> None:
-        """Bind 127.0.0.1 now (port 0: any free port); serve once entered."""
+    def __init__(
+        self,
+        fake: FakeTrulioo | None = None,
+        port: int = 0,
+        verbose: bool = False,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        """Bind 127.0.0.1 now (port 0: any free port), over TLS if given a context; serve once entered."""
         self.fake = fake or FakeTrulioo()
         self._server = _Server(port, self.fake, verbose)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         self.token_url = self.url + "/connect/token"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
