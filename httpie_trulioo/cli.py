@@ -116,7 +116,7 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"cache_dir": cache.folder, "config_file": profiles, "tokens": rows}, indent=2))
         return 0
-    print(f"cache folder:  {cache.folder}")
+    print(f"cache folder:  {cache.folder}{_folder_state(cache.folder)}")
     print(f"profiles file: {profiles}{'' if os.path.exists(profiles) else ' (none yet)'}")
     if not rows:
         print("no cached tokens")
@@ -140,6 +140,12 @@ def _status(args: argparse.Namespace) -> int:
         for row in rows:
             print(f"{row['client_id']} @ {row['token_url']}: claims {json.dumps(row['claims'])}")
     return 0
+
+
+def _folder_state(folder: str) -> str:
+    if not os.path.exists(folder):
+        return " (none yet)"
+    return "" if os.path.isdir(folder) else " (not a folder: the cache cannot be used)"
 
 
 def _describe(entry: Entry, now: float, with_claims: bool) -> dict[str, Any]:

@@ -37,7 +37,8 @@ def fetch_token(
     variables apply, as they do for requests.
     """
     check_token_url(token_url)
-    host = urlsplit(token_url).hostname
+    parts = urlsplit(token_url)
+    host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
     form = {
         "grant_type": "client_credentials",
         "scope": scope,

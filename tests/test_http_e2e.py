@@ -237,8 +237,9 @@ def test_bad_setting_names_the_variable(server: RunningServer, http_env: dict[st
 def test_unreachable_token_endpoint(server: RunningServer, http_env: dict[str, str]) -> None:
     http_env["TRULIOO_TOKEN_URL"] = "http://127.0.0.1:9/connect/token"
     line = one_error_line(run_http(["-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
-    assert line.startswith(
-        "http: error: TokenEndpointUnreachable: could not reach the token endpoint 127.0.0.1:"
+    assert line == (
+        "http: error: TokenEndpointUnreachable: could not reach the token endpoint 127.0.0.1:9: "
+        "the connection was refused. Check TRULIOO_TOKEN_URL and the network."
     )
 
 

@@ -179,10 +179,21 @@ def test_status_json_and_claims(server: RunningServer, env: dict[str, str], cach
     assert token not in text
 
 
-def test_status_on_an_empty_cache(env: dict[str, str]) -> None:
+def test_status_on_an_empty_cache(env: dict[str, str], cache_dir: Path) -> None:
     result = command(["status"], env)
     assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == f"cache folder:  {cache_dir} (none yet)"
     assert result.stdout.splitlines()[-1] == "no cached tokens"
+
+
+def test_status_on_a_cache_folder_that_is_a_file(env: dict[str, str], cache_dir: Path) -> None:
+    cache_dir.write_text("not a folder")
+    result = command(["status"], env)
+    assert result.returncode == 0
+    assert (
+        result.stdout.splitlines()[0]
+        == f"cache folder:  {cache_dir} (not a folder: the cache cannot be used)"
+    )
 
 
 def test_leftover_temp_files_are_not_listed_and_are_cleared(env: dict[str, str], cache_dir: Path) -> None:
