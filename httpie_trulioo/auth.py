@@ -328,10 +328,27 @@ class _RetryOn401:
             stream.seek(self.start)
         except (OSError, ValueError):
             return _CANNOT_REPLAY
+        if "read" in vars(stream):
+            # HTTPie wraps a file body's read() to echo what is sent (http -v); the resend reads
+            # through the file's own read(), so the body is not shown a second time.
+            return _PlainReader(stream)
         return body
 
 
 _CANNOT_REPLAY = object()
+
+
+class _PlainReader:
+    """A file read through its class's own ``read()``, past any wrapper set on the instance."""
+
+    def __init__(self, stream: Any) -> None:
+        """Wrap ``stream``, already rewound."""
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        """Read as the file itself would."""
+        data: bytes = type(self._stream).read(self._stream, size)
+        return data
 
 
 def _start_of(body: object) -> int | None:

@@ -140,6 +140,20 @@ def test_revoked_token_raw_file_body_is_resent(
     assert revoked.fake.token_requests == 2
 
 
+def test_verbose_output_shows_a_resent_file_body_once(
+    revoked: RunningServer, http_env: dict[str, str], tmp_path: Path
+) -> None:
+    document = tmp_path / "submit.json"
+    document.write_bytes(b'{"marker": "only-once-7f3a"}')
+    args = ["-v", "--pretty=none", "-A", "trulioo", "-a", AUTH, "POST", revoked.url + SUBMIT, f"@{document}"]
+    result = run_http(args, http_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("only-once-7f3a") == 1
+    expected = hashlib.sha256(document.read_bytes()).hexdigest()
+    assert f'"body_sha256": "{expected}"' in result.stdout
+    assert revoked.fake.token_requests == 2
+
+
 def test_revoked_token_stdin_body_is_resent(revoked: RunningServer, http_env: dict[str, str]) -> None:
     payload = json.dumps({"from": "stdin", "n": list(range(5000))}).encode()
     summary = ok(run_http(auth_args(revoked), http_env, stdin=payload))
