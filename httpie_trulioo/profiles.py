@@ -37,11 +37,12 @@ def load_profile(environ: Mapping[str, str]) -> dict[str, str]:
     if not name:
         return {}
     path = config_file(environ)
-    profiles = _read_profiles(path)
+    text = read_text(path)
+    profiles = _read_profiles(path, text)
     if name not in profiles:
         known = ", ".join(sorted(profiles)) or "none"
         raise ConfigurationError(f"{path}: no profile named {name!r} (TRULIOO_PROFILE); profiles: {known}.")
-    return _check_profile(path, name, profiles[name])
+    return _check_profile(path, text, name, profiles[name])
 
 
 def read_text(path: str) -> str:
@@ -57,10 +58,9 @@ def read_text(path: str) -> str:
         ) from None
 
 
-def _read_profiles(path: str) -> dict[str, object]:
+def _read_profiles(path: str, text: str) -> dict[str, object]:
     import tomllib  # noqa: PLC0415 - only a call that uses profiles needs it
 
-    text = read_text(path)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -71,8 +71,7 @@ def _read_profiles(path: str) -> dict[str, object]:
     return profiles
 
 
-def _check_profile(path: str, name: str, profile: object) -> dict[str, str]:
-    text = read_text(path)
+def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str, str]:
     if not isinstance(profile, dict):
         raise ConfigurationError(f"{path}:{_line_of(text, name)}: profile {name!r} must be a table.")
     if "client_secret" in profile:
