@@ -22,6 +22,7 @@ from .errors import TruliooError
 from .logs import log_to_stderr
 from .profiles import config_file
 from .settings import load_settings
+from .token import jwt_claims
 
 CLAIMS = ("scope", "aud", "client_id", "exp")
 
@@ -166,13 +167,8 @@ def _describe(entry: Entry, now: float, with_claims: bool) -> dict[str, Any]:
 
 
 def _claims(access_token: str) -> dict[str, Any] | None:
-    if access_token.count(".") != 2:
-        return None
-    import jwt  # noqa: PLC0415 - only --claims needs it
-
-    try:
-        claims = jwt.decode(access_token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    claims = jwt_claims(access_token)
+    if claims is None:
         return None
     return {name: claims[name] for name in CLAIMS if name in claims}
 

@@ -116,14 +116,14 @@ def token_expiry(access_token: str, expires_in: float | None, requested_at: floa
     return min(candidates) if candidates else None
 
 
-def jwt_expiry(access_token: str) -> float | None:
-    """The ``exp`` claim of a JWT, read without checking its signature; None for opaque tokens."""
+def jwt_claims(access_token: str) -> dict[str, Any] | None:
+    """The claims of a JWT, read without checking its signature or times; None for opaque tokens."""
     if access_token.count(".") != 2:
         return None
-    import jwt  # noqa: PLC0415 - costs milliseconds; only a fresh token needs it
+    import jwt  # noqa: PLC0415 - costs milliseconds; only a fresh token or --claims needs it
 
     try:
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             access_token,
             options={
                 "verify_signature": False,
@@ -135,6 +135,14 @@ def jwt_expiry(access_token: str) -> float | None:
             },
         )
     except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+    return claims
+
+
+def jwt_expiry(access_token: str) -> float | None:
+    """The ``exp`` claim of a JWT, read without checking its signature; None for opaque tokens."""
+    claims = jwt_claims(access_token)
+    if claims is None:
         return None
     exp = claims.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not math.isfinite(exp):
