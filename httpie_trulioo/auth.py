@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import requests
 from requests.cookies import extract_cookies_to_jar
 
-from .cache import CacheKey, TokenCache, default_cache_dir, prepare_folder
+from .cache import CacheKey, TokenCache, cache_folder, prepare_folder
 from .endpoint import fetch_token
 from .errors import ConfigurationError
 from .profiles import load_profile
@@ -263,7 +263,7 @@ def _keepable(token: Token) -> bool:
 def _open_cache(settings: Settings) -> TokenCache | None:
     if not settings.cache_enabled:
         return None
-    folder = settings.cache_dir or default_cache_dir()
+    folder = cache_folder(settings.cache_dir)
     problem = prepare_folder(folder)
     if problem:
         log.warning("%s; going on without a token cache.", problem)

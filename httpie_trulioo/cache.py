@@ -61,8 +61,10 @@ class Lookup(NamedTuple):
     reason: str = ""
 
 
-def default_cache_dir() -> str:
-    """The platformdirs user cache folder for httpie-trulioo."""
+def cache_folder(configured: str | None) -> str:
+    """The folder configured (TRULIOO_CACHE_DIR), else the platformdirs user cache folder."""
+    if configured:
+        return configured
     import platformdirs  # noqa: PLC0415 - only needed when the cache is used
 
     return platformdirs.user_cache_dir("httpie-trulioo", appauthor=False)

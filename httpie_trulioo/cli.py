@@ -17,7 +17,7 @@ from typing import Any
 
 from . import __version__, has_terminal
 from .auth import TruliooAuth
-from .cache import Entry, TokenCache, default_cache_dir
+from .cache import Entry, TokenCache, cache_folder
 from .errors import TruliooError
 from .logs import log_to_stderr
 from .profiles import config_file
@@ -105,7 +105,7 @@ def _prompt_secret(client_id: str) -> str:
 
 def _cache() -> TokenCache:
     settings = load_settings(os.environ)
-    return TokenCache(settings.cache_dir or default_cache_dir(), lock_timeout=settings.timeout)
+    return TokenCache(cache_folder(settings.cache_dir), lock_timeout=settings.timeout)
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -6,6 +6,8 @@ import logging
 import os
 import sys
 
+from .settings import LOG_LEVELS
+
 
 def log_to_stderr() -> None:
     """Show warnings on stderr; also decisions with TRULIOO_LOG=info, and lock waits with debug.
@@ -18,5 +20,5 @@ def log_to_stderr() -> None:
         handler.setFormatter(logging.Formatter("httpie-trulioo: %(message)s"))
         logger.addHandler(handler)
         logger.propagate = False
-    level = os.environ.get("TRULIOO_LOG", "").strip().upper()
-    logger.setLevel(level if level in ("INFO", "DEBUG") else logging.WARNING)
+    level = os.environ.get("TRULIOO_LOG", "").strip().lower()
+    logger.setLevel(level.upper() if level in LOG_LEVELS else logging.WARNING)
