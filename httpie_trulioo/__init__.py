@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "APIHostNotAllowed",
     "ConfigurationError",
+    "InsecureAPIURL",
     "InsecureTokenURL",
     "InvalidTokenResponse",
     "TokenEndpointUnreachable",
@@ -26,7 +28,9 @@ __all__ = [
 if TYPE_CHECKING:
     from .auth import TruliooAuth
     from .errors import (
+        APIHostNotAllowed,
         ConfigurationError,
+        InsecureAPIURL,
         InsecureTokenURL,
         InvalidTokenResponse,
         TokenEndpointUnreachable,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -15,9 +16,10 @@ from requests.cookies import extract_cookies_to_jar
 from .cache import CacheKey, TokenCache, cache_folder, prepare_folder
 from .endpoint import fetch_token
 from .errors import ConfigurationError
-from .profiles import load_profile
+from .profiles import load_profile, text_of
 from .settings import Settings, load_settings
 from .token import Token
+from .urls import Origin, check_api_url, origin_of
 
 log = logging.getLogger("httpie_trulioo")
 
@@ -44,9 +46,10 @@ class TruliooAuth(requests.auth.AuthBase):
 
     Arguments left as None are read from ``TRULIOO_CLIENT_ID``, ``TRULIOO_CLIENT_SECRET``,
     ``TRULIOO_TOKEN_URL``, ``TRULIOO_SCOPE``, ``TRULIOO_TOKEN_BUFFER``, ``TRULIOO_TIMEOUT``,
-    ``TRULIOO_CACHE_DIR`` and ``TRULIOO_CACHE``, then defaults. Nothing is checked or read until
-    the first request, so building one never raises; the first request raises a ``TruliooError``
-    if a setting is wrong.
+    ``TRULIOO_CACHE_DIR``, ``TRULIOO_CACHE`` and ``TRULIOO_API_HOSTS``, then defaults. Nothing is
+    checked or read until the first request, so building one never raises; the first request
+    raises a ``TruliooError`` if a setting is wrong, or if its URL is not one a token may go to.
+    One object may be shared by threads: they share one token request per need.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class TruliooAuth(requests.auth.AuthBase):
         timeout: float | None = None,
         cache_dir: str | None = None,
         cache: bool | None = None,
+        api_hosts: tuple[str, ...] | None = None,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         offline: bool = False,
@@ -80,16 +84,26 @@ class TruliooAuth(requests.auth.AuthBase):
             "timeout": timeout,
             "cache_dir": cache_dir,
             "cache_enabled": cache,
+            "api_hosts": api_hosts,
         }
         self._environ = environ
         self._clock = clock
         self._offline = offline
         self._secret_prompt = secret_prompt
+        self._settings: Settings | None = None
+        self._profile: dict[str, object] = {}
         self._config: _Config | None = None
         self._memory: Token | None = None  # the token, when there is no cache file to keep it
+        # Held while configuring and while getting a token, so that threads sharing this object
+        # ask once (one prompt, one token request) and use what the first one got.
+        self._lock = threading.RLock()
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        """Set ``Authorization: Bearer …`` and, for a cached token, a hook that answers a 401."""
+        """Set ``Authorization: Bearer …`` and, for a cached token, a hook that answers a 401.
+
+        The request's URL is checked first (https, an allowed host), before any token is had.
+        """
+        origin = check_api_url(request.url or "", self._load_settings().api_hosts)
         config = self._configure()
         if self._offline:
             request.headers["Authorization"] = f"Bearer {self._offline_token(config)}"
@@ -98,7 +112,7 @@ class TruliooAuth(requests.auth.AuthBase):
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         if from_cache:
             _buffer_multipart(request)
-            hook = _RetryOn401(self, token.access_token, request.body)
+            hook = _RetryOn401(self, origin, token.access_token, request.body)
             request.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return request
 
@@ -123,56 +137,67 @@ class TruliooAuth(requests.auth.AuthBase):
         log.info("offline: no fresh token in the cache; showing a placeholder")
         return OFFLINE_PLACEHOLDER
 
-    def _configure(self) -> _Config:
-        if self._config is None:
+    def _load_settings(self) -> Settings:
+        """The settings, read once; the profile they name is kept for the credentials."""
+        if self._settings is None:
             environ = os.environ if self._environ is None else self._environ
-            profile = load_profile(environ)
-            settings = load_settings(environ, profile=profile, **self._overrides)
-            client_id = self._client_id or environ.get("TRULIOO_CLIENT_ID") or profile.get("client_id")
-            if not client_id:
-                raise ConfigurationError(
-                    "no client id: use --auth=CLIENT_ID:CLIENT_SECRET, or set TRULIOO_CLIENT_ID "
-                    "and TRULIOO_CLIENT_SECRET."
-                )
-            secret_env = profile.get("secret_env", "")
-            secret = (
-                self._client_secret
-                or environ.get("TRULIOO_CLIENT_SECRET")
-                or (environ.get(secret_env) if secret_env else None)
-            )
-            if not secret and self._secret_prompt is not None:
-                secret = self._secret_prompt(client_id)
-            if not secret:
-                also = f", or set {secret_env} (named by profile secret_env)" if secret_env else ""
-                raise ConfigurationError(
-                    f"no client secret for client {client_id!r}: use --auth={client_id}:SECRET, "
-                    f"or set TRULIOO_CLIENT_SECRET{also}."
-                )
-            self._config = _Config(
-                settings=settings,
-                client_id=client_id,
-                client_secret=secret,
-                key=CacheKey.build(settings.token_url, settings.scope, client_id, secret),
-                cache=_open_cache(settings),
-            )
+            self._profile = load_profile(environ)
+            self._settings = load_settings(environ, profile=self._profile, **self._overrides)
+        return self._settings
+
+    def _configure(self) -> _Config:
+        """Settings and credentials, worked out once (at most one prompt, whatever the threads)."""
+        if self._config is None:
+            with self._lock:
+                if self._config is None:
+                    self._config = self._build_config()
         return self._config
+
+    def _build_config(self) -> _Config:
+        settings = self._load_settings()
+        environ = os.environ if self._environ is None else self._environ
+        profile = self._profile
+        client_id = self._client_id or environ.get("TRULIOO_CLIENT_ID") or text_of(profile, "client_id")
+        if not client_id:
+            raise ConfigurationError(
+                "no client id: use --auth=CLIENT_ID:CLIENT_SECRET, or set TRULIOO_CLIENT_ID "
+                "and TRULIOO_CLIENT_SECRET."
+            )
+        secret_env = text_of(profile, "secret_env")
+        secret = (
+            self._client_secret
+            or environ.get("TRULIOO_CLIENT_SECRET")
+            or (environ.get(secret_env) if secret_env else None)
+        )
+        if not secret and self._secret_prompt is not None:
+            secret = self._secret_prompt(client_id)
+        if not secret:
+            also = f", or set {secret_env} (named by profile secret_env)" if secret_env else ""
+            raise ConfigurationError(
+                f"no client secret for client {client_id!r}: use --auth={client_id}:SECRET, "
+                f"or set TRULIOO_CLIENT_SECRET{also}."
+            )
+        return _Config(
+            settings=settings,
+            client_id=client_id,
+            client_secret=secret,
+            key=CacheKey.build(settings.token_url, settings.scope, client_id, secret),
+            cache=_open_cache(settings),
+        )
 
     def _obtain(self, config: _Config, rejected: str | None) -> tuple[Token, bool]:
         """A token to send, and whether it came from the cache; never ``rejected`` from the cache."""
         cache = config.cache
         if cache is None:
-            memory = self._memory
-            if memory and memory.access_token != rejected and self._usable(memory, config, "memory"):
-                return memory, True
-            token = self._fetch(config)
-            self._memory = token if _keepable(token) else None
-            return token, False
+            return self._obtain_in_memory(config, rejected)
         if rejected is None:
             lookup = cache.load(config.key)
             if lookup.token and self._usable(lookup.token, config, "cache"):
                 return lookup.token, True
             log.info("cache miss (%s)", "expired" if lookup.token else lookup.reason)
-        with cache.lock(config.key) as waited:
+        # Threads of this process queue here; processes queue on the file lock. Each looks at
+        # the cache again once it is its turn, so that one token request serves them all.
+        with self._lock, cache.lock(config.key) as waited:
             if waited is None:
                 log.warning(
                     "could not take the token lock in time (another http may be stuck, or the "
@@ -198,6 +223,25 @@ class TruliooAuth(requests.auth.AuthBase):
                         exc.strerror or type(exc).__name__,
                     )
             return token, False
+
+    def _obtain_in_memory(self, config: _Config, rejected: str | None) -> tuple[Token, bool]:
+        """``_obtain`` without a cache file: the token lives in this object, shared by its threads."""
+        memory = self._remembered(config, rejected)
+        if memory:
+            return memory, True
+        with self._lock:
+            memory = self._remembered(config, rejected)  # another thread may have fetched one
+            if memory:
+                return memory, True
+            token = self._fetch(config)
+            self._memory = token if _keepable(token) else None
+            return token, False
+
+    def _remembered(self, config: _Config, rejected: str | None) -> Token | None:
+        memory = self._memory
+        if memory and memory.access_token != rejected and self._usable(memory, config, "memory"):
+            return memory
+        return None
 
     def _usable(self, token: Token, config: _Config, where: str) -> bool:
         now = self._clock()
@@ -274,23 +318,28 @@ def _open_cache(settings: Settings) -> TokenCache | None:
 class _RetryOn401:
     """A response hook: on a 401 to a cached token, get another token and resend the request once.
 
+    Only a 401 to the request the token was attached to counts: from the same origin, to a
+    request that carried that token. requests copies hooks onto redirected requests, and drops
+    the token when a redirect leaves the origin; a 401 from there must not bring a new one.
+
     The body is resent whole: bytes as they are (a multipart upload was read into bytes before
     the first send), a file rewound to where it started. A stream that cannot be read twice is
     never resent, so it is never sent empty or cut short; the 401 is shown and the new token is
     kept for the next run.
     """
 
-    def __init__(self, auth: TruliooAuth, rejected: str, body: object) -> None:
-        """Remember the token sent and where the body starts, before the send reads it."""
+    def __init__(self, auth: TruliooAuth, origin: Origin, rejected: str, body: object) -> None:
+        """Remember where the token went, which it was, and where the body starts."""
         self.auth = auth
+        self.origin = origin
         self.rejected = rejected
         self.body = body
         self.start = _start_of(body)
         self.used = False
 
     def __call__(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        """Leave anything but a first 401 alone."""
-        if response.status_code != 401 or self.used:
+        """Leave anything but a first 401 to this token, from its origin, alone."""
+        if response.status_code != 401 or self.used or not self._answers_our_request(response):
             return response
         self.used = True
         config = self.auth._configure()
@@ -317,6 +366,13 @@ class _RetryOn401:
         second.history.append(response)
         second.request = retry
         return second
+
+    def _answers_our_request(self, response: requests.Response) -> bool:
+        sent = response.request
+        return (
+            origin_of(sent.url or "") == self.origin
+            and sent.headers.get("Authorization") == f"Bearer {self.rejected}"
+        )
 
     def _rewound(self, body: object) -> object:
         if body is None or isinstance(body, (bytes, str)):

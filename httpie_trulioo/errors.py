@@ -18,6 +18,14 @@ class InsecureTokenURL(ConfigurationError):
     """The token URL would send the client secret without TLS to a host that is not loopback."""
 
 
+class InsecureAPIURL(ConfigurationError):
+    """The request would carry the bearer token without TLS to a host that is not loopback."""
+
+
+class APIHostNotAllowed(ConfigurationError):
+    """The request's host is not one the token may be sent to (TRULIOO_API_HOSTS)."""
+
+
 class TokenRequestFailed(TruliooError):
     """The token endpoint answered, but with an error instead of a token."""
 

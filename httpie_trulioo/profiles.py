@@ -5,6 +5,7 @@
     scope = "workflow.studio.api"
     client_id = "my-dev-client"
     secret_env = "DEV_SECRET"   # the name of a variable that holds the secret
+    api_hosts = ["*.trulioo.com"]   # where its tokens may be sent
 
 ``TRULIOO_PROFILE=dev`` picks one. The secret itself never lives in this file: a profile with a
 ``client_secret`` key is refused.
@@ -18,7 +19,14 @@ from collections.abc import Mapping
 
 from .errors import ConfigurationError
 
-PROFILE_KEYS = ("token_url", "scope", "client_id", "secret_env")
+PROFILE_KEYS = ("token_url", "scope", "client_id", "secret_env", "api_hosts")
+_LIST_KEYS = frozenset({"api_hosts"})  # keys whose value is a list of strings; the others are strings
+
+
+def text_of(profile: Mapping[str, object], key: str) -> str | None:
+    """A profile's string value for ``key``; None when it has none."""
+    value = profile.get(key)
+    return value if isinstance(value, str) else None
 
 
 def config_file(environ: Mapping[str, str]) -> str:
@@ -31,7 +39,7 @@ def config_file(environ: Mapping[str, str]) -> str:
     return os.path.join(platformdirs.user_config_dir("httpie-trulioo", appauthor=False), "config.toml")
 
 
-def load_profile(environ: Mapping[str, str]) -> dict[str, str]:
+def load_profile(environ: Mapping[str, str]) -> dict[str, object]:
     """The profile TRULIOO_PROFILE names, checked; an empty dict when none is named."""
     name = environ.get("TRULIOO_PROFILE", "").strip()
     if not name:
@@ -71,7 +79,7 @@ def _read_profiles(path: str, text: str) -> dict[str, object]:
     return profiles
 
 
-def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str, str]:
+def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str, object]:
     if not isinstance(profile, dict):
         raise ConfigurationError(f"{path}:{_line_of(text, name)}: profile {name!r} must be a table.")
     if "client_secret" in profile:
@@ -85,7 +93,13 @@ def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str
                 f"{path}:{_line_of(text, key, name)}: unknown key {key!r} in profile {name!r}; "
                 f"known keys: {', '.join(PROFILE_KEYS)}."
             )
-        if not isinstance(value, str) or not value:
+        if key in _LIST_KEYS:
+            if not (isinstance(value, list) and value and all(isinstance(item, str) for item in value)):
+                raise ConfigurationError(
+                    f"{path}:{_line_of(text, key, name)}: {key} in profile {name!r} must be a "
+                    "non-empty list of strings."
+                )
+        elif not isinstance(value, str) or not value:
             raise ConfigurationError(
                 f"{path}:{_line_of(text, key, name)}: {key} in profile {name!r} must be a non-empty string."
             )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
+import os
 from collections.abc import Mapping
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
-from .errors import ConfigurationError, InsecureTokenURL
+from .errors import ConfigurationError
+from .profiles import text_of
+from .urls import DEFAULT_API_HOSTS, DEFAULT_TOKEN_URL, check_token_url, parse_api_hosts
 
-DEFAULT_TOKEN_URL = "https://auth-api.trulioo.com/connect/token"  # noqa: S105 - a URL, not a secret
 DEFAULT_SCOPE = "workflow.studio.api"
 # A token is refreshed this many seconds before it expires, so that it does not run out between
 # the moment it is read from the cache and the moment the API checks it.
@@ -33,23 +33,27 @@ class Settings(NamedTuple):
     timeout: float = DEFAULT_TIMEOUT
     cache_dir: str | None = None
     cache_enabled: bool = True
+    api_hosts: tuple[str, ...] = DEFAULT_API_HOSTS
 
 
 def load_settings(
     environ: Mapping[str, str],
     *,
-    profile: Mapping[str, str] | None = None,
+    profile: Mapping[str, object] | None = None,
     token_url: str | None = None,
     scope: str | None = None,
     token_buffer: float | None = None,
     timeout: float | None = None,
     cache_dir: str | None = None,
     cache_enabled: bool | None = None,
+    api_hosts: tuple[str, ...] | None = None,
 ) -> Settings:
     """Merge explicit arguments over environment variables over a profile over defaults; check them."""
     profile = profile or {}
-    url = _first(token_url, environ.get("TRULIOO_TOKEN_URL"), profile.get("token_url"), DEFAULT_TOKEN_URL)
-    chosen_scope = _first(scope, environ.get("TRULIOO_SCOPE"), profile.get("scope"), DEFAULT_SCOPE)
+    url = _first(
+        token_url, environ.get("TRULIOO_TOKEN_URL"), text_of(profile, "token_url"), DEFAULT_TOKEN_URL
+    )
+    chosen_scope = _first(scope, environ.get("TRULIOO_SCOPE"), text_of(profile, "scope"), DEFAULT_SCOPE)
     if token_buffer is None:
         token_buffer = _seconds(environ, "TRULIOO_TOKEN_BUFFER", DEFAULT_TOKEN_BUFFER, allow_zero=True)
     if timeout is None:
@@ -64,8 +68,9 @@ def load_settings(
         scope=chosen_scope,
         token_buffer=token_buffer,
         timeout=timeout,
-        cache_dir=cache_dir if cache_dir is not None else environ.get("TRULIOO_CACHE_DIR") or None,
+        cache_dir=_folder(cache_dir if cache_dir is not None else environ.get("TRULIOO_CACHE_DIR")),
         cache_enabled=cache_enabled,
+        api_hosts=api_hosts if api_hosts is not None else _api_hosts(environ, profile),
     )
 
 
@@ -73,35 +78,27 @@ def _first(*candidates: str | None) -> str:
     return next(candidate for candidate in candidates if candidate)
 
 
-def check_token_url(url: str) -> str:
-    """Return ``url`` if the secret may be sent to it: https anywhere, plain http only to loopback."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - a bad port raises here, before anything is sent
-    except ValueError:
-        raise ConfigurationError(f"TRULIOO_TOKEN_URL is not a valid URL: {url!r}.") from None
-    if parts.scheme not in ("https", "http") or not host:
+def _api_hosts(environ: Mapping[str, str], profile: Mapping[str, object]) -> tuple[str, ...]:
+    """TRULIOO_API_HOSTS, else the profile's api_hosts, else Trulioo's hosts and loopback."""
+    raw = environ.get("TRULIOO_API_HOSTS", "").strip()
+    if raw:
+        return parse_api_hosts(raw, "TRULIOO_API_HOSTS")
+    listed = profile.get("api_hosts")
+    if isinstance(listed, list):
+        return parse_api_hosts(listed, "the profile's api_hosts")
+    return DEFAULT_API_HOSTS
+
+
+def _folder(configured: str | None) -> str | None:
+    """The cache folder asked for, ``~`` expanded; a relative path is refused (it would follow the cwd)."""
+    if not configured:
+        return None
+    folder = os.path.expanduser(configured)
+    if not os.path.isabs(folder):
         raise ConfigurationError(
-            f"TRULIOO_TOKEN_URL must be an https:// URL with a host, such as {DEFAULT_TOKEN_URL}; "
-            f"it is {url!r}."
+            f"TRULIOO_CACHE_DIR must be an absolute path (or start with ~); it is {configured!r}."
         )
-    if parts.scheme == "http" and not is_loopback(host):
-        raise InsecureTokenURL(
-            f"refusing to send the client secret over plain http to {host}: "
-            "use an https:// token URL (plain http is allowed only for 127.0.0.1, ::1 and localhost)."
-        )
-    return url
-
-
-def is_loopback(host: str) -> bool:
-    """Tell whether ``host`` names this machine: localhost, 127.0.0.0/8 or ::1."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return folder
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, *, allow_zero: bool) -> float:

@@ -1,0 +1,178 @@
+"""Which URLs may receive the client secret or a token: pure checks, no I/O.
+
+The secret goes only to the token URL, the token only to allowed API hosts, and both only over
+TLS except to this machine (RFC 6750 §5.3). A URL is read strictly, so that no part of it can
+mean one host here and another to the HTTP stack that sends the request.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from .errors import APIHostNotAllowed, ConfigurationError, InsecureAPIURL, InsecureTokenURL
+
+DEFAULT_TOKEN_URL = "https://auth-api.trulioo.com/connect/token"  # noqa: S105 - a URL, not a secret
+# Where a Trulioo token may go unless TRULIOO_API_HOSTS says otherwise: Trulioo's own hosts, and
+# this machine, for local fakes and tunnels.
+DEFAULT_API_HOSTS = ("*.trulioo.com", "loopback")
+LOOPBACK = "loopback"  # an api_hosts entry meaning localhost, 127.0.0.0/8 and ::1
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# A token URL as requests and urllib3 will read it: a scheme, a host name or bracketed IPv6
+# address, an optional port, then a path and query of visible ASCII. Anything else (user info,
+# a backslash, a fragment, spaces, control or non-ASCII characters) is refused rather than
+# guessed at, because parsers disagree on exactly those.
+_STRICT_URL = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://"
+    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
+    r"|\[[0-9A-Fa-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+    r"(?P<rest>[/?][!\"$-\[\]-~]*)?",  # visible ASCII but for # and backslash
+    re.ASCII,
+)
+# An api_hosts entry that is a name: ``api.example.com``, or ``*.example.com`` for its subdomains.
+_NAME_PATTERN = re.compile(r"(?:\*\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+_USERINFO = re.compile(r"(?<=://)[^/?#]*@")
+
+
+class Origin(NamedTuple):
+    """Scheme, host and port: what a credential is bound to (RFC 6454)."""
+
+    scheme: str
+    host: str
+    port: int
+
+
+def origin_of(url: str) -> Origin | None:
+    """The origin of an http(s) URL that requests prepared; None if it has none."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return Origin(scheme, _normal_host(parts.hostname), port or _DEFAULT_PORTS[scheme])
+
+
+def check_token_url(url: str) -> str:
+    """Return ``url`` if the secret may be sent to it: https anywhere, plain http only to loopback."""
+    if _USERINFO.search(url):
+        raise ConfigurationError(
+            "TRULIOO_TOKEN_URL holds a user name or password (the part before @); remove it: the "
+            "client id and secret go in --auth or TRULIOO_CLIENT_ID and TRULIOO_CLIENT_SECRET."
+        )
+    match = _STRICT_URL.fullmatch(url)
+    if match is None:
+        raise ConfigurationError(
+            f"TRULIOO_TOKEN_URL must be a plain https:// URL such as {DEFAULT_TOKEN_URL}, with no "
+            f"spaces, backslashes, fragment or non-ASCII characters; it is {shown_url(url)}."
+        )
+    scheme, host, port = match["scheme"].lower(), _normal_host(match["host"]), match["port"]
+    if scheme not in _DEFAULT_PORTS or (port is not None and not 0 < int(port) < 65536):
+        raise ConfigurationError(
+            f"TRULIOO_TOKEN_URL must be an https:// URL with a valid port, such as {DEFAULT_TOKEN_URL}; "
+            f"it is {shown_url(url)}."
+        )
+    if match["host"].startswith("[") and not _is_ip(host):
+        raise ConfigurationError(f"TRULIOO_TOKEN_URL has a bad IPv6 address; it is {shown_url(url)}.")
+    if scheme == "http" and not is_loopback(host):
+        raise InsecureTokenURL(
+            f"refusing to send the client secret over plain http to {host}: use an https:// token "
+            "URL (plain http is allowed only for 127.0.0.1, ::1 and localhost)."
+        )
+    return url
+
+
+def check_api_url(url: str, api_hosts: Iterable[str]) -> Origin:
+    """The origin of ``url`` if a token may be sent there; else the error that says why not."""
+    origin = origin_of(url)
+    if origin is None:
+        raise InsecureAPIURL(f"refusing to send the Trulioo token to {shown_url(url)}: not an http(s) URL.")
+    if origin.scheme == "http" and not is_loopback(origin.host):
+        raise InsecureAPIURL(
+            f"refusing to send the Trulioo token over plain http to {origin.host}: bearer tokens go "
+            "only over https (plain http only to 127.0.0.1, ::1 and localhost); use https://."
+        )
+    if not host_allowed(origin.host, api_hosts):
+        raise APIHostNotAllowed(
+            f"refusing to send the Trulioo token to {origin.host}: it is not an allowed API host; "
+            f"TRULIOO_API_HOSTS (or the profile's api_hosts) lists them, now: {', '.join(api_hosts)}."
+        )
+    return origin
+
+
+def host_allowed(host: str, api_hosts: Iterable[str]) -> bool:
+    """Tell whether ``host`` matches an entry: a name, ``*.domain`` (subdomains only), or ``loopback``."""
+    host = _normal_host(host)
+    for pattern in api_hosts:
+        if pattern == LOOPBACK:
+            if is_loopback(host):
+                return True
+        elif pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return True
+        elif host == pattern:
+            return True
+    return False
+
+
+def parse_api_hosts(value: str | Iterable[object], source: str) -> tuple[str, ...]:
+    """Host patterns from a comma-separated string or a list; one line naming ``source`` if bad."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    patterns = []
+    for item in items:
+        pattern = _normal_host(item.strip()) if isinstance(item, str) else ""
+        if not (pattern == LOOPBACK or _is_ip(pattern) or _NAME_PATTERN.fullmatch(pattern)):
+            raise ConfigurationError(
+                f"{source} must list host names, *.domain patterns or 'loopback', separated by "
+                f"commas; {str(item).strip()!r} is not one."
+            )
+        patterns.append(pattern)
+    return tuple(patterns)
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether ``host`` names this machine: localhost, 127.0.0.0/8 or ::1."""
+    host = _normal_host(host)
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit to quote in a message: user info masked, control characters escaped, cut short."""
+    masked = without_userinfo(url)
+    return repr(masked if len(masked) <= 200 else masked[:199] + "…")
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` with any user name and password replaced by ``***``."""
+    return _USERINFO.sub("***@", url)
+
+
+def _normal_host(host: str) -> str:
+    """One spelling per host: lower case, one trailing dot and IPv6 brackets dropped, IPs compressed."""
+    host = host.lower().removesuffix(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return ipaddress.ip_address(host).compressed
+    except ValueError:
+        return host
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

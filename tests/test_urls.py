@@ -1,0 +1,133 @@
+"""The URL rules, alone: which URLs may receive the secret or a token (no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+
+from httpie_trulioo import APIHostNotAllowed, ConfigurationError, InsecureAPIURL, InsecureTokenURL
+from httpie_trulioo.urls import (
+    DEFAULT_API_HOSTS,
+    Origin,
+    check_api_url,
+    check_token_url,
+    host_allowed,
+    origin_of,
+    parse_api_hosts,
+    shown_url,
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://auth-api.trulioo.com/connect/token",
+        "https://auth-api-primary.dev.trulioo.com/connect/token",
+        "HTTPS://Auth-API.trulioo.com:443/connect/token?x=1",
+        "http://127.0.0.1:8765/connect/token",
+        "http://localhost/connect/token",
+        "http://[::1]:8080/connect/token",
+        "https://10.0.0.5/token",
+    ],
+)
+def test_token_urls_that_are_accepted(url: str) -> None:
+    assert check_token_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "error", "says"),
+    [
+        ("https://user:pw@auth-api.trulioo.com/connect/token", ConfigurationError, "user name or password"),
+        ("https://user@auth-api.trulioo.com/connect/token", ConfigurationError, "user name or password"),
+        ("http://127.0.0.1\\@evil.test/", ConfigurationError, "user name or password"),
+        ("http://127.0.0.1\\.evil.test/", ConfigurationError, "backslashes"),
+        ("https://auth-api.trulioo.com/a\\b", ConfigurationError, "backslashes"),
+        ("https://auth-api.trulioo.com/connect/token#frag", ConfigurationError, "fragment"),
+        ("https://auth-api.trulioo.com /connect/token", ConfigurationError, "spaces"),
+        ("https://auth-api.trulioo.com/connect/token\n", ConfigurationError, "spaces"),
+        ("https://auth-api.trulioo.com\x00.evil.test/", ConfigurationError, "spaces"),
+        ("https://tr\u00fclioo.com/connect/token", ConfigurationError, "non-ASCII"),
+        ("https://auth-api.trulioo.com:99999/connect/token", ConfigurationError, "valid port"),
+        ("https://[::1/connect/token", ConfigurationError, "https://"),
+        ("https://[1:2:3]/connect/token", ConfigurationError, "IPv6"),
+        ("ftp://auth-api.trulioo.com/connect/token", ConfigurationError, "https://"),
+        ("auth-api.trulioo.com/connect/token", ConfigurationError, "https://"),
+        ("http://auth-api.trulioo.com/connect/token", InsecureTokenURL, "over plain http"),
+        ("http://127.0.0.1.evil.test/connect/token", InsecureTokenURL, "over plain http"),
+        ("http://127.1/connect/token", InsecureTokenURL, "over plain http"),
+    ],
+)
+def test_token_urls_that_are_refused(url: str, error: type[Exception], says: str) -> None:
+    with pytest.raises(error) as caught:
+        check_token_url(url)
+    assert says in str(caught.value)
+    assert "pw@" not in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_shown_url_masks_user_info_and_escapes() -> None:
+    assert shown_url("https://u:p@host/x\n") == "'https://***@host/x\\n'"
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://API.trulioo.com/x", Origin("https", "api.trulioo.com", 443)),
+        ("https://api.trulioo.com.:443/x", Origin("https", "api.trulioo.com", 443)),
+        ("http://127.0.0.1:8765/", Origin("http", "127.0.0.1", 8765)),
+        ("http://[0:0::1]/", Origin("http", "::1", 80)),
+        ("ftp://host/", None),
+        ("https://host:bad/", None),
+    ],
+)
+def test_origin_of(url: str, origin: Origin | None) -> None:
+    assert origin_of(url) == origin
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("api.trulioo.com", True),
+        ("API.Trulioo.COM.", True),
+        ("a.b.trulioo.com", True),
+        ("trulioo.com", False),  # *.domain is for subdomains only
+        ("eviltrulioo.com", False),
+        ("api.trulioo.com.evil.test", False),
+        ("localhost", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("10.0.0.1", False),
+        ("example.com", False),
+    ],
+)
+def test_default_api_hosts(host: str, allowed: bool) -> None:
+    assert host_allowed(host, DEFAULT_API_HOSTS) is allowed
+
+
+def test_api_hosts_patterns() -> None:
+    hosts = parse_api_hosts(" api.example.com, *.gw.example.net ,[::1], 10.1.2.3 ", "TRULIOO_API_HOSTS")
+    assert hosts == ("api.example.com", "*.gw.example.net", "::1", "10.1.2.3")
+    assert host_allowed("api.example.com", hosts)
+    assert host_allowed("eu.gw.example.net", hosts)
+    assert host_allowed("0:0::1", hosts)
+    assert not host_allowed("localhost", hosts)
+    assert not host_allowed("other.example.com", hosts)
+    assert parse_api_hosts(["loopback"], "api_hosts") == ("loopback",)
+
+
+@pytest.mark.parametrize(
+    "bad", ["*", "https://api.example.com", "api.example.com:443", "a*.example.com", "", " , "]
+)
+def test_bad_api_hosts_are_one_line(bad: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^TRULIOO_API_HOSTS must list host names"):
+        parse_api_hosts(bad, "TRULIOO_API_HOSTS")
+
+
+def test_check_api_url() -> None:
+    assert check_api_url("https://api.trulioo.com/x", DEFAULT_API_HOSTS) == Origin(
+        "https", "api.trulioo.com", 443
+    )
+    assert check_api_url("http://localhost:8765/x", DEFAULT_API_HOSTS) == Origin("http", "localhost", 8765)
+    with pytest.raises(InsecureAPIURL, match=r"over plain http to api\.trulioo\.com"):
+        check_api_url("http://api.trulioo.com/x", DEFAULT_API_HOSTS)
+    with pytest.raises(APIHostNotAllowed, match=r"to example\.com: it is not an allowed API host"):
+        check_api_url("https://example.com/x", DEFAULT_API_HOSTS)
