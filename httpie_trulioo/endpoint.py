@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import __version__
-from .errors import InvalidTokenResponse, TokenEndpointUnreachable, TokenRequestFailed
-from .settings import check_token_url
-from .token import Token, parse_token_response, raise_for_failure
+from .errors import InvalidTokenResponse, TokenEndpointUnreachable
+from .token import Token, parse_token_response, raise_for_failure, secret_forms
+from .urls import check_token_url, is_loopback
 
 # A token answer is a few kilobytes; reading at most this much keeps a broken or hostile
 # endpoint from filling memory.
 MAX_BODY = 1 << 20
 _CHUNK = 64 * 1024
+# Asked of a loopback token URL: no proxy at all, whatever HTTP(S)_PROXY or ALL_PROXY say, so a
+# plain-http request to this machine never carries the secret to a proxy in clear.
+_NO_PROXY: dict[str, str | None] = {"http": None, "https": None, "all": None}
 
 
 def fetch_token(
@@ -33,8 +42,9 @@ def fetch_token(
     """POST the client-credentials form to ``token_url`` and return the token it answers with.
 
     The form is the one Trulioo documents (client_secret_post). Redirects are not followed, so
-    the secret is never sent anywhere but ``token_url``. ``REQUESTS_CA_BUNDLE`` and the proxy
-    variables apply, as they do for requests.
+    the secret is never sent anywhere but ``token_url``. ``timeout`` bounds the whole exchange,
+    from connecting to the last byte of the answer. ``REQUESTS_CA_BUNDLE`` and the proxy
+    variables apply, as they do for requests, except that a loopback URL never uses a proxy.
     """
     check_token_url(token_url)
     parts = urlsplit(token_url)
@@ -45,35 +55,123 @@ def fetch_token(
         "client_id": client_id,
         "client_secret": client_secret,
     }
+    headers = {
+        "Accept": "application/json",
+        "Accept-Encoding": "identity",  # the size cap then holds for what is read, not what it inflates to
+        "User-Agent": f"httpie-trulioo/{__version__}",
+    }
     requested_at = clock()
-    deadline = time.monotonic() + timeout
+    deadline = _Deadline(timeout)
     try:
-        with requests.post(
-            token_url,
-            data=form,
-            headers={"Accept": "application/json", "User-Agent": f"httpie-trulioo/{__version__}"},
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-            auth=_no_netrc,
-        ) as response:
-            body = _read_body(response, deadline, host, timeout)
-            status = response.status_code
-    except requests.Timeout:
-        raise _timed_out(host, timeout) from None
-    except requests.RequestException as exc:
-        if any(_is_timeout(cause) for cause in _causes(exc)):
+        with deadline, requests.Session() as session:
+            adapter = _WatchedAdapter(deadline)  # a new one: no pooled socket escapes the deadline
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            with session.post(
+                token_url,
+                data=form,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+                auth=_no_netrc,
+                # requests reads a None as "no proxy for this scheme"; its stubs only allow str.
+                proxies=_NO_PROXY if is_loopback(parts.hostname or "") else None,  # type: ignore[arg-type]
+            ) as response:
+                body = _read_body(response)
+                status = response.status_code
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        if deadline.expired or any(_is_timeout(cause) for cause in _causes(exc)):
             raise _timed_out(host, timeout) from None
         raise TokenEndpointUnreachable(
             f"could not reach the token endpoint {host}: {_reason(exc)}. {_advice(exc)}"
         ) from None
-    try:
-        raise_for_failure(status, body)
-        return parse_token_response(body, requested_at)
-    except (TokenRequestFailed, InvalidTokenResponse) as exc:
-        # Messages quote the server (error_description, a token type, an ExpiresIn): a careless
-        # or hostile server must not get the secret echoed onto the terminal.
-        raise type(exc)(_redact(str(exc), client_secret)) from None
+    if deadline.expired:  # an answer cut short when its socket was shut can look whole
+        raise _timed_out(host, timeout)
+    # Error messages quote the server (error_description, a token type, an ExpiresIn); any of
+    # that text that echoes the secret, in any form, is left out.
+    hidden = secret_forms(client_secret, client_id)
+    raise_for_failure(status, body, hidden)
+    return parse_token_response(body, requested_at, hidden)
+
+
+class _Deadline:
+    """A wall-clock limit on one token request: when it passes, the request's sockets are shut.
+
+    A per-read timeout cannot bound a server that sends a byte now and then; shutting the socket
+    down ends whatever read the request is blocked in, at any stage.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        """Arm nothing yet; entering starts the clock."""
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        """Start the clock."""
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the clock."""
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down when time is up (at once, if it is up already)."""
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter, whose connection pools hand every new socket to ``deadline``."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        """Build the watched pool classes, then the adapter (which builds its pool manager)."""
+        self._pool_classes = {
+            "http": _watched_pool(HTTPConnectionPool, deadline),
+            "https": _watched_pool(HTTPSConnectionPool, deadline),
+        }
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """The usual pool manager, with watched pools."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """The usual proxy manager, with watched pools (a SOCKS proxy keeps its own)."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = self._pool_classes
+        return manager
+
+
+def _watched_pool(base: type[HTTPConnectionPool], deadline: _Deadline) -> type[HTTPConnectionPool]:
+    """A subclass of the urllib3 pool ``base`` whose connections hand their sockets to ``deadline``."""
+
+    class Connection(base.ConnectionCls):  # type: ignore[name-defined,misc]
+        def _new_conn(self) -> socket.socket:
+            sock: socket.socket = super()._new_conn()
+            deadline.watch(sock)
+            return sock
+
+    return type(base.__name__, (base,), {"ConnectionCls": Connection})
 
 
 def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -81,10 +179,17 @@ def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
     return request
 
 
-def _read_body(response: requests.Response, deadline: float, host: str | None, timeout: float) -> bytes:
+def _read_body(response: requests.Response) -> bytes:
+    """The answer's bytes as sent, at most MAX_BODY of them; a compressed answer is refused."""
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise InvalidTokenResponse(
+            f"the token endpoint answered {response.status_code} with a compressed body though none "
+            "was asked for: check TRULIOO_TOKEN_URL and any proxy in between."
+        )
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(_CHUNK):
+    for chunk in response.raw.stream(_CHUNK, decode_content=False):
         chunks.append(chunk)
         size += len(chunk)
         if size > MAX_BODY:
@@ -92,8 +197,6 @@ def _read_body(response: requests.Response, deadline: float, host: str | None, t
                 f"the token endpoint answered {response.status_code} with a body larger than "
                 f"{MAX_BODY >> 20} MiB: check TRULIOO_TOKEN_URL."
             )
-        if time.monotonic() > deadline:
-            raise _timed_out(host, timeout)
     return b"".join(chunks)
 
 
@@ -127,7 +230,7 @@ def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, (requests.Timeout, TimeoutError)) or type(exc).__name__.endswith("TimeoutError")
 
 
-def _reason(exc: requests.RequestException) -> str:
+def _reason(exc: BaseException) -> str:
     causes = _causes(exc)
     name_resolution = any(
         isinstance(cause, socket.gaierror) or type(cause).__name__ == "NameResolutionError"
@@ -141,16 +244,12 @@ def _reason(exc: requests.RequestException) -> str:
         isinstance(cause, ssl.SSLError) for cause in causes
     ):
         return "the TLS handshake failed (certificate not trusted, or not a TLS server)"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)):
         return "the connection broke while the answer was read"
     return f"{type(exc).__name__}"
 
 
-def _advice(exc: requests.RequestException) -> str:
+def _advice(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.SSLError):
         return "Check TRULIOO_TOKEN_URL, and REQUESTS_CA_BUNDLE if a proxy re-signs TLS."
     return "Check TRULIOO_TOKEN_URL and the network."
-
-
-def _redact(message: str, secret: str) -> str:
-    return message.replace(secret, "***") if secret else message

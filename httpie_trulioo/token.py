@@ -5,10 +5,14 @@ Nothing here does I/O or reads a clock: times are POSIX seconds passed in by the
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import html
 import json
 import math
+from collections.abc import Collection
 from typing import Any, NamedTuple, TypeGuard
+from urllib.parse import quote, quote_plus
 
 from .errors import InvalidTokenResponse, TokenRequestFailed
 
@@ -21,6 +25,8 @@ MAX_LIFETIME = 86_400.0
 MAX_TOKEN_LENGTH = 16_384
 # Long enough for any real error_description, short enough to keep the error on one line.
 MAX_DESCRIPTION = 200
+# What stands in an error message for server text that echoes the client secret.
+WITHHELD = "<withheld: it quotes the client secret>"
 # Far past MAX_LIFETIME: a larger integer ExpiresIn is clamped here before float() sees it.
 _HUGE = 10**12
 
@@ -63,8 +69,11 @@ def is_fresh(expires_at: float, obtained_at: float, now: float, token_buffer: fl
     return now < expires_at - refresh_margin(expires_at, obtained_at, token_buffer)
 
 
-def parse_token_response(body: bytes, requested_at: float) -> Token:
-    """Read a 200 answer of the token endpoint, in Trulioo's shape or the OAuth 2.0 one."""
+def parse_token_response(body: bytes, requested_at: float, hidden: Collection[str] = ()) -> Token:
+    """Read a 200 answer of the token endpoint, in Trulioo's shape or the OAuth 2.0 one.
+
+    Server text quoted in an error is left out if it holds any of ``hidden`` (``secret_forms``).
+    """
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
@@ -90,10 +99,10 @@ def parse_token_response(body: bytes, requested_at: float) -> Token:
     token_type = fields.get("token_type", fields.get("tokentype", "bearer"))
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         raise InvalidTokenResponse(
-            f"the token endpoint gave a token of type {_clean(token_type)!r}; only bearer tokens "
+            f"the token endpoint gave a token of type '{_clean(token_type, hidden)}'; only bearer tokens "
             "are supported."
         )
-    expires_in = _expires_in(fields.get("expires_in", fields.get("expiresin")))
+    expires_in = _expires_in(fields.get("expires_in", fields.get("expiresin")), hidden)
     scope = fields.get("scope")
     return Token(
         access_token=access_token,
@@ -150,9 +159,9 @@ def jwt_expiry(access_token: str) -> float | None:
     return float(exp)
 
 
-def describe_failure(status: int, body: bytes) -> str:
+def describe_failure(status: int, body: bytes, hidden: Collection[str] = ()) -> str:
     """One line that says why the token endpoint refused, from its status and OAuth error body."""
-    error, description = _oauth_error(body)
+    error, description = _oauth_error(body, hidden)
     if error:
         hint = _HINTS.get(error, "check the client id, secret, TRULIOO_SCOPE and TRULIOO_TOKEN_URL.")
         detail = f" ({description})" if description else ""
@@ -167,13 +176,36 @@ def describe_failure(status: int, body: bytes) -> str:
     return f"the token endpoint answered {status}: check TRULIOO_TOKEN_URL."
 
 
-def raise_for_failure(status: int, body: bytes) -> None:
+def raise_for_failure(status: int, body: bytes, hidden: Collection[str] = ()) -> None:
     """Raise TokenRequestFailed unless ``status`` is 200."""
     if status != 200:
-        raise TokenRequestFailed(describe_failure(status, body))
+        raise TokenRequestFailed(describe_failure(status, body, hidden))
 
 
-def _oauth_error(body: bytes) -> tuple[str, str]:
+def secret_forms(secret: str, client_id: str = "") -> frozenset[str]:
+    """The ways a server could echo ``secret`` back, case-folded, for ``_clean`` to look for.
+
+    As sent, form- or URL-encoded, escaped as JSON, HTML or Python would, and in base64, alone or
+    in an HTTP Basic credential.
+    """
+    if not secret:
+        return frozenset()
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret)[1:-1],
+        html.escape(secret),
+    }
+    for raw in (secret, f"{client_id}:{secret}", f"{quote_plus(client_id)}:{quote_plus(secret)}"):
+        encoded = base64.b64encode(raw.encode()).decode()
+        forms.update({encoded.rstrip("="), encoded.rstrip("=").replace("+", "-").replace("/", "_")})
+    return frozenset(form.casefold() for form in forms)
+
+
+def _oauth_error(body: bytes, hidden: Collection[str]) -> tuple[str, str]:
     try:
         document: Any = json.loads(body)
     except (ValueError, RecursionError):
@@ -183,14 +215,22 @@ def _oauth_error(body: bytes) -> tuple[str, str]:
     error = document.get("error")
     description = document.get("error_description")
     return (
-        _clean(error) if isinstance(error, str) else "",
-        _clean(description) if isinstance(description, str) else "",
+        _clean(error, hidden) if isinstance(error, str) else "",
+        _clean(description, hidden) if isinstance(description, str) else "",
     )
 
 
-def _clean(value: object) -> str:
-    """Printable text, cut short: a server's words must not reach the terminal as escapes."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value)).strip()
+def _clean(value: object, hidden: Collection[str] = ()) -> str:
+    """A server's words fit to show: withheld if they echo the secret, printable, cut short.
+
+    The secret is looked for before anything is changed or cut, so that no cleaned or partial
+    copy of it can slip through.
+    """
+    text = str(value)
+    folded = text.casefold()
+    if any(form in folded for form in hidden):
+        return WITHHELD
+    text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
 
 
@@ -203,7 +243,7 @@ def is_token_text(value: object) -> TypeGuard[str]:
     )
 
 
-def _expires_in(value: object) -> float | None:
+def _expires_in(value: object, hidden: Collection[str]) -> float | None:
     if value is None:
         return None
     seconds = math.nan
@@ -216,6 +256,7 @@ def _expires_in(value: object) -> float | None:
             seconds = float(value.strip())
     if not math.isfinite(seconds):
         raise InvalidTokenResponse(
-            f"the token endpoint gave an ExpiresIn that is not a number of seconds: {_clean(value)!r}."
+            "the token endpoint gave an ExpiresIn that is not a number of seconds: "
+            f"'{_clean(value, hidden)}'."
         )
     return seconds
