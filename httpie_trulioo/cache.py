@@ -74,9 +74,19 @@ def prepare_folder(folder: str) -> str:
     """Create ``folder`` owner-only if needed; return why it cannot be used, or "" if it can."""
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        info = os.stat(folder)
     except OSError as exc:
         return f"cannot create the cache folder {folder} ({exc.strerror or type(exc).__name__})"
+    return folder_problem(folder)
+
+
+def folder_problem(folder: str) -> str:
+    """Why an existing ``folder`` cannot be trusted with tokens, or "" if it can; creates nothing."""
+    try:
+        info = os.stat(folder)
+    except OSError as exc:
+        return f"cannot use the cache folder {folder} ({exc.strerror or type(exc).__name__})"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"the cache folder {folder} is not a folder"
     if info.st_uid != os.getuid():
         return f"the cache folder {folder} belongs to another user"
     if info.st_mode & _OWNER_ONLY:
@@ -110,24 +120,39 @@ class TokenCache:
             return Lookup(None, "corrupt")
         return Lookup(entry.token)
 
-    def entries(self) -> list[tuple[str, Entry | None]]:
-        """Every cache file in the folder with its entry, for listing and clearing.
+    def entries(self) -> list[tuple[str, Entry]]:
+        """The cache files in the folder that reading would trust, with their entries.
 
-        The entry is None for a file that is unusable, and for a temp file a killed writer left.
+        A file that another user owns, that others can read, that is not a regular file or that
+        does not decode as an entry is not one of ours: it is neither listed nor removed.
         """
+        found = []
+        for name in self._names(_ENTRY_NAME):
+            path = os.path.join(self.folder, name)
+            data, _ = _read_private_file(path)
+            entry = _decode_entry(data) if data is not None else None
+            if entry is not None:
+                found.append((path, entry))
+        return found
+
+    def leftovers(self) -> list[str]:
+        """Temp files that writers killed mid-write left behind: owner-only regular files of ours."""
+        found = []
+        for name in self._names(_LEFTOVER_NAME):
+            path = os.path.join(self.folder, name)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if _is_private_file(info):
+                found.append(path)
+        return found
+
+    def _names(self, pattern: re.Pattern[str]) -> list[str]:
         try:
-            names = sorted(os.listdir(self.folder))
+            return sorted(name for name in os.listdir(self.folder) if pattern.match(name))
         except OSError:
             return []
-        found: list[tuple[str, Entry | None]] = []
-        for name in names:
-            path = os.path.join(self.folder, name)
-            if _ENTRY_NAME.match(name):
-                data, _ = _read_private_file(path)
-                found.append((path, _decode_entry(data) if data is not None else None))
-            elif _LEFTOVER_NAME.match(name):
-                found.append((path, None))
-        return found
 
     def store(self, key: CacheKey, token: Token) -> None:
         """Write the entry atomically (temp file, fsync, rename); OSError if the disk refuses."""
@@ -195,14 +220,18 @@ def _read_private_file(path: str) -> tuple[bytes | None, str]:
     except OSError:
         return None, "unreadable"  # a symlink (ELOOP), or no permission
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & _OWNER_ONLY:
+        if not _is_private_file(os.fstat(fd)):
             return None, "insecure"
         return os.read(fd, MAX_FILE_SIZE + 1), ""
     except OSError:
         return None, "unreadable"
     finally:
         os.close(fd)
+
+
+def _is_private_file(info: os.stat_result) -> bool:
+    """A regular file (not a link, FIFO or device) of this user that no one else may read or write."""
+    return stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & _OWNER_ONLY
 
 
 def _decode_entry(data: bytes) -> Entry | None:

@@ -17,12 +17,13 @@ from typing import Any
 
 from . import __version__, has_terminal
 from .auth import TruliooAuth
-from .cache import Entry, TokenCache, cache_folder
+from .cache import Entry, TokenCache, cache_folder, folder_problem
 from .errors import TruliooError
 from .logs import log_to_stderr
 from .profiles import config_file
 from .settings import load_settings
 from .token import jwt_claims
+from .urls import without_userinfo
 
 CLAIMS = ("scope", "aud", "client_id", "exp")
 
@@ -111,13 +112,14 @@ def _cache() -> TokenCache:
 def _status(args: argparse.Namespace) -> int:
     cache = _cache()
     now = time.time()
-    entries = [entry for _, entry in cache.entries() if entry is not None]
+    problem = folder_problem(cache.folder) if os.path.exists(cache.folder) else ""
+    entries = [] if problem else [entry for _, entry in cache.entries()]
     rows = [_describe(entry, now, args.claims) for entry in entries]
     profiles = config_file(os.environ)
     if args.json:
         print(json.dumps({"cache_dir": cache.folder, "config_file": profiles, "tokens": rows}, indent=2))
         return 0
-    print(f"cache folder:  {cache.folder}{_folder_state(cache.folder)}")
+    print(f"cache folder:  {cache.folder}{_folder_state(cache.folder, problem)}")
     print(f"profiles file: {profiles}{'' if os.path.exists(profiles) else ' (none yet)'}")
     if not rows:
         print("no cached tokens")
@@ -143,10 +145,10 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _folder_state(folder: str) -> str:
+def _folder_state(folder: str, problem: str) -> str:
     if not os.path.exists(folder):
         return " (none yet)"
-    return "" if os.path.isdir(folder) else " (not a folder: the cache cannot be used)"
+    return f" (not used: {problem.replace(folder + ' ', '')})" if problem else ""
 
 
 def _describe(entry: Entry, now: float, with_claims: bool) -> dict[str, Any]:
@@ -154,7 +156,7 @@ def _describe(entry: Entry, now: float, with_claims: bool) -> dict[str, Any]:
     expires_at = token.expires_at or 0.0
     row: dict[str, Any] = {
         "client_id": entry.client_id,
-        "token_url": entry.token_url,
+        "token_url": without_userinfo(entry.token_url),  # an older version may have kept one
         "scope": entry.scope,
         "obtained_at": _iso(token.obtained_at),
         "expires_at": _iso(expires_at),
@@ -175,17 +177,23 @@ def _claims(access_token: str) -> dict[str, Any] | None:
 
 def _clear(args: argparse.Namespace) -> int:
     cache = _cache()
+    if not os.path.exists(cache.folder):
+        print(f"removed 0 cached tokens from {cache.folder}")
+        return 0
+    problem = folder_problem(cache.folder)
+    if problem:
+        raise TruliooError(f"{problem}; nothing was removed.")
+    chosen = [path for path, entry in cache.entries() if args.client_id in (None, entry.client_id)]
+    leftovers = cache.leftovers() if args.client_id is None else []
     removed = 0
-    for path, entry in cache.entries():
-        if args.client_id is not None and (entry is None or entry.client_id != args.client_id):
-            continue
+    for path in chosen + leftovers:
         try:
             os.unlink(path)
         except FileNotFoundError:
             continue
         except OSError as exc:
             raise TruliooError(f"could not remove {path}: {exc.strerror}.") from None
-        removed += entry is not None
+        removed += path in chosen
     whose = f" of client {args.client_id!r}" if args.client_id is not None else ""
     print(f"removed {removed} cached token{'' if removed == 1 else 's'}{whose} from {cache.folder}")
     return 0
