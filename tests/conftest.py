@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import trustme
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -38,6 +42,22 @@ def fake() -> FakeTrulioo:
 def server(fake: FakeTrulioo) -> Iterator[RunningServer]:
     with RunningServer(fake) as running:
         yield running
+
+
+@contextmanager
+def tls_fake(fake: FakeTrulioo, *names: str) -> Iterator[tuple[RunningServer, Path]]:
+    """``fake`` served over TLS on 127.0.0.1 with a certificate for ``names`` from a throwaway CA.
+
+    Yields the server and the CA file to trust (REQUESTS_CA_BUNDLE, or http --verify).
+    """
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert(*(names or ("127.0.0.1",))).configure_cert(context)
+    with tempfile.TemporaryDirectory() as folder:
+        ca_file = Path(folder) / "ca.pem"
+        authority.cert_pem.write_to_path(str(ca_file))
+        with RunningServer(fake, tls=context) as running:
+            yield running, ca_file
 
 
 @pytest.fixture

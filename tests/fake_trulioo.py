@@ -7,7 +7,7 @@ thread and change its behaviour through the attributes of ``FakeTrulioo``.
   (``Token``/``TokenType``/``ExpiresIn``) or the OAuth 2.0 one (``access_token``/...), with a JWT
   or an opaque token, and HTTP 400 ``invalid_client``/``invalid_scope``/``unsupported_grant_type``.
 - ``POST /_revoke`` makes the API refuse every token issued so far; ``GET /_stats`` counts the
-  token and API requests.
+  token and API requests; ``/_redirect?to=URL`` answers 307 to ``URL``, token or not.
 - Anything else is the API: it needs a bearer token that this server issued, has not revoked and
   that has not expired, or it answers 401. It answers 200 with a JSON summary of the request,
   including the SHA-256 and length of the body it received.
@@ -72,6 +72,7 @@ class FakeTrulioo:
     revoked: set[str] = field(default_factory=set)
     token_forms: list[dict[str, str]] = field(default_factory=list)
     token_authorizations: list[str] = field(default_factory=list)  # Authorization headers seen
+    token_headers: list[dict[str, str]] = field(default_factory=list)  # every token request's headers
     proxied: list[str] = field(default_factory=list)  # URLs asked for as a forward proxy
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -185,11 +186,16 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             form = {key: values[0] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
             fake.token_authorizations.append(self.headers.get("Authorization", ""))
+            fake.token_headers.append(dict(self.headers.items()))
             self._send(*fake.answer_token(form))
             return
         if path == "/_revoke" and self.command == "POST":
             fake.revoke_all()
             self._send(200, {"Content-Type": "application/json"}, b'{"revoked": "all tokens issued so far"}')
+            return
+        if path == "/_redirect":
+            target = parse_qs(urlsplit(self.path).query).get("to", ["/"])[0]
+            self._send(307, {"Location": target}, b"")
             return
         if path == "/_stats":
             stats = {"token_requests": fake.token_requests, "api_requests": fake.api_requests}

@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -191,3 +192,72 @@ def test_working_paths_keep_tokens_in_their_own_cache_file_only(
             assert found == [json.loads(text)["token"]]
         else:
             assert found == []
+
+
+# --- a server that echoes the secret, in whatever form -------------------------------------------
+
+# Each secret starts with a marker that survives every encoding a server could echo it in (form
+# and URL encoding, JSON and Python escapes keep letters as they are), so finding the marker in
+# any output is finding the secret, or enough of it to matter.
+MARKER = "S3cretMark"
+ODD_SECRETS = {
+    "newline": f"{MARKER}-line\nbreak",
+    "tab": f"{MARKER}-tab\there",
+    "backslash": f"{MARKER}-back\\slash",
+    "quotes": f"{MARKER}-q'u\"ote",
+    "non-ascii": f"{MARKER}-\u00fcn\u00efcode",
+}
+
+
+def _json_answer(status: int, document: dict[str, object]) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(document).encode()
+
+
+ECHOES = {
+    "raw description": lambda form: _json_answer(
+        400, {"error": "invalid_client", "error_description": f"got {form['client_secret']}"}
+    ),
+    "cut description": lambda form: _json_answer(
+        400, {"error": "invalid_client", "error_description": "x" * 185 + form["client_secret"]}
+    ),
+    "form-encoded body": lambda form: _json_answer(
+        400, {"error": "invalid_request", "error_description": f"body was {urlencode(form)}"}
+    ),
+    "json-escaped": lambda form: _json_answer(
+        400, {"error": "invalid_client", "error_description": json.dumps(form["client_secret"])}
+    ),
+    "python-escaped": lambda form: _json_answer(
+        400, {"error": "invalid_client", "error_description": repr(form["client_secret"])}
+    ),
+    "error code": lambda form: _json_answer(400, {"error": form["client_secret"]}),
+    "token type": lambda form: _json_answer(200, {"Token": "abc", "TokenType": form["client_secret"]}),
+    "expires in": lambda form: _json_answer(200, {"Token": "abc", "ExpiresIn": form["client_secret"]}),
+}
+
+
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+@pytest.mark.parametrize("kind", sorted(ODD_SECRETS))
+def test_an_echoed_secret_never_shows_in_any_form(
+    server: RunningServer, cache_dir: Path, echo: str, kind: str
+) -> None:
+    secret = ODD_SECRETS[kind]
+    server.fake.token_override = lambda: ECHOES[echo](server.fake.token_forms[-1])  # type: ignore[assignment]
+    auth = TruliooAuth(CLIENT_ID, secret, token_url=server.token_url, cache_dir=str(cache_dir))
+    with pytest.raises(TruliooError) as caught:
+        auth.token()
+    shown = str(caught.value) + repr(caught.value)
+    assert MARKER not in shown
+    assert "<withheld: it quotes the client secret>" in shown
+    assert server.fake.token_forms[-1]["client_secret"] == secret  # the echo really held it
+
+
+def test_an_echoed_secret_with_a_newline_never_reaches_the_terminal(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    secret = ODD_SECRETS["newline"]
+    server.fake.token_override = lambda: ECHOES["raw description"](server.fake.token_forms[-1])  # type: ignore[assignment]
+    http_env.update(TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=secret, TRULIOO_LOG="debug")
+    result = run_http(["-b", "-A", "trulioo", server.url + "/x"], http_env)
+    assert result.returncode == 1
+    assert MARKER not in result.stdout + result.stderr
+    assert "invalid_client (<withheld: it quotes the client secret>)" in result.stderr
