@@ -148,6 +148,8 @@ def _status(args: argparse.Namespace) -> int:
 def _folder_state(folder: str, problem: str) -> str:
     if not os.path.exists(folder):
         return " (none yet)"
+    if not os.path.isdir(folder):
+        return " (not a folder: the cache cannot be used)"
     return f" (not used: {problem.replace(folder + ' ', '')})" if problem else ""
 
 
