@@ -17,8 +17,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import __version__
+from .echoes import SecretEcho
 from .errors import InvalidTokenResponse, TokenEndpointUnreachable
-from .token import Token, parse_token_response, raise_for_failure, secret_forms
+from .token import Token, parse_token_response, raise_for_failure
 from .urls import check_token_url, is_loopback
 
 # A token answer is a few kilobytes; reading at most this much keeps a broken or hostile
@@ -90,7 +91,7 @@ def fetch_token(
         raise _timed_out(host, timeout)
     # Error messages quote the server (error_description, a token type, an ExpiresIn); any of
     # that text that echoes the secret, in any form, is left out.
-    hidden = secret_forms(client_secret, client_id)
+    hidden = SecretEcho(client_secret)
     raise_for_failure(status, body, hidden)
     return parse_token_response(body, requested_at, hidden)
 

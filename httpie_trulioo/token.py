@@ -5,16 +5,15 @@ Nothing here does I/O or reads a clock: times are POSIX seconds passed in by the
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import html
 import json
 import math
-from collections.abc import Collection
-from typing import Any, NamedTuple, TypeGuard
-from urllib.parse import quote, quote_plus
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
 from .errors import InvalidTokenResponse, TokenRequestFailed
+
+if TYPE_CHECKING:
+    from .echoes import SecretEcho
 
 # A lifetime the server claims beyond a day is taken as a day, so that a wrong or hostile
 # ExpiresIn cannot pin one token in the cache for ever; a revoked token is still caught by the
@@ -69,10 +68,10 @@ def is_fresh(expires_at: float, obtained_at: float, now: float, token_buffer: fl
     return now < expires_at - refresh_margin(expires_at, obtained_at, token_buffer)
 
 
-def parse_token_response(body: bytes, requested_at: float, hidden: Collection[str] = ()) -> Token:
+def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | None = None) -> Token:
     """Read a 200 answer of the token endpoint, in Trulioo's shape or the OAuth 2.0 one.
 
-    Server text quoted in an error is left out if it holds any of ``hidden`` (``secret_forms``).
+    Server text quoted in an error is withheld if ``hidden`` hears the secret in it.
     """
     try:
         document = json.loads(body)
@@ -159,7 +158,7 @@ def jwt_expiry(access_token: str) -> float | None:
     return float(exp)
 
 
-def describe_failure(status: int, body: bytes, hidden: Collection[str] = ()) -> str:
+def describe_failure(status: int, body: bytes, hidden: SecretEcho | None = None) -> str:
     """One line that says why the token endpoint refused, from its status and OAuth error body."""
     error, description = _oauth_error(body, hidden)
     if error:
@@ -176,36 +175,13 @@ def describe_failure(status: int, body: bytes, hidden: Collection[str] = ()) -> 
     return f"the token endpoint answered {status}: check TRULIOO_TOKEN_URL."
 
 
-def raise_for_failure(status: int, body: bytes, hidden: Collection[str] = ()) -> None:
+def raise_for_failure(status: int, body: bytes, hidden: SecretEcho | None = None) -> None:
     """Raise TokenRequestFailed unless ``status`` is 200."""
     if status != 200:
         raise TokenRequestFailed(describe_failure(status, body, hidden))
 
 
-def secret_forms(secret: str, client_id: str = "") -> frozenset[str]:
-    """The ways a server could echo ``secret`` back, case-folded, for ``_clean`` to look for.
-
-    As sent, form- or URL-encoded, escaped as JSON, HTML or Python would, and in base64, alone or
-    in an HTTP Basic credential.
-    """
-    if not secret:
-        return frozenset()
-    forms = {
-        secret,
-        quote(secret, safe=""),
-        quote_plus(secret),
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        repr(secret)[1:-1],
-        html.escape(secret),
-    }
-    for raw in (secret, f"{client_id}:{secret}", f"{quote_plus(client_id)}:{quote_plus(secret)}"):
-        encoded = base64.b64encode(raw.encode()).decode()
-        forms.update({encoded.rstrip("="), encoded.rstrip("=").replace("+", "-").replace("/", "_")})
-    return frozenset(form.casefold() for form in forms)
-
-
-def _oauth_error(body: bytes, hidden: Collection[str]) -> tuple[str, str]:
+def _oauth_error(body: bytes, hidden: SecretEcho | None) -> tuple[str, str]:
     try:
         document: Any = json.loads(body)
     except (ValueError, RecursionError):
@@ -220,15 +196,14 @@ def _oauth_error(body: bytes, hidden: Collection[str]) -> tuple[str, str]:
     )
 
 
-def _clean(value: object, hidden: Collection[str] = ()) -> str:
+def _clean(value: object, hidden: SecretEcho | None = None) -> str:
     """A server's words fit to show: withheld if they echo the secret, printable, cut short.
 
     The secret is looked for before anything is changed or cut, so that no cleaned or partial
     copy of it can slip through.
     """
     text = str(value)
-    folded = text.casefold()
-    if any(form in folded for form in hidden):
+    if hidden is not None and hidden.heard_in(text):
         return WITHHELD
     text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
@@ -243,7 +218,7 @@ def is_token_text(value: object) -> TypeGuard[str]:
     )
 
 
-def _expires_in(value: object, hidden: Collection[str]) -> float | None:
+def _expires_in(value: object, hidden: SecretEcho | None) -> float | None:
     if value is None:
         return None
     seconds = math.nan

@@ -1,0 +1,92 @@
+"""Finding the client secret in a server's text, however the server spelled it (no I/O)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import quote, quote_plus, urlencode
+
+import pytest
+
+from httpie_trulioo.echoes import MIN_RUN, SecretEcho
+
+SECRET = "Zq8!x(y)*k'Lm/Np+Rs7~Tu9-Vw0_Xy1.Ab2\"c\\d"
+ACCENTED = "s3cr\u00e9t-Hq4Wm9Tz2Lp7Kd"
+FORM = {"grant_type": "client_credentials", "client_id": "my-client", "client_secret": SECRET}
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def wrapped(text: str, width: int = 76) -> str:
+    return "\n".join(text[start : start + width] for start in range(0, len(text), width))
+
+
+ECHOES = {
+    "as sent": lambda s: f"bad secret {s}",
+    "cut to its first 20 characters": lambda s: f"bad secret '{s[:20]}...'",
+    "split by a space": lambda s: f"{s[:12]} {s[12:]}",
+    "form-encoded, in the whole body": lambda s: urlencode({**FORM, "client_secret": s}),
+    "quote with its default safe slash": quote,
+    "encodeURIComponent": lambda s: quote(s, safe="!'()*"),
+    "double percent-encoding": lambda s: quote(quote_plus(s)),
+    "JSON-escaped inside JSON, PHP slashes": lambda s: json.dumps(json.dumps(s)).replace("/", "\\/"),
+    "Python repr": repr,
+    "HTML &#39;": lambda s: s.replace("'", "&#39;").replace('"', "&quot;"),
+    "HTML numeric entities for everything": lambda s: "".join(f"&#{ord(ch)};" for ch in s),
+    "base64 of the whole form body": lambda s: "body was " + b64(urlencode({**FORM, "client_secret": s})),
+    "base64url, no padding, glued to text": lambda s: "got" + b64(s).rstrip("=").replace("+", "-"),
+    "MIME base64 wrapped at 76 columns": lambda s: wrapped(b64(urlencode({**FORM, "client_secret": s}))),
+    "HTTP Basic credential": lambda s: "Basic " + b64(f"my-client:{quote_plus(s)}"),
+    "hex": lambda s: s.encode().hex(),
+    "hex in groups": lambda s: " ".join(s.encode().hex()[i : i + 4] for i in range(0, len(s) * 2, 4)),
+    "a NUL inside": lambda s: s[:10] + "\x00" + s[10:],
+    "a zero-width space inside": lambda s: s[:10] + "\u200b" + s[10:],
+    "upper case": lambda s: s.upper(),
+}
+
+
+@pytest.mark.parametrize("secret", [SECRET, ACCENTED], ids=["symbols", "accented"])
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+def test_every_spelling_of_the_secret_is_heard(secret: str, echo: str) -> None:
+    assert SecretEcho(secret).heard_in(ECHOES[echo](secret))
+
+
+def test_utf8_read_as_latin1_is_heard() -> None:
+    assert SecretEcho(ACCENTED).heard_in(ACCENTED.encode().decode("latin-1"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "invalid_client",
+        (
+            "Client authentication failed (e.g., unknown client, no client authentication included, "
+            "or unsupported authentication method)."
+        ),
+        "The requested scope is invalid, unknown, or malformed.",
+        "fake-trulioo: invalid_client",
+        "bearer",
+        "3599",
+        "eyJhbGciOiAiSFMyNTYifQ.eyJzdWIiOiAibXktY2xpZW50In0.c2lnbmF0dXJl",
+        "",
+    ],
+)
+def test_ordinary_server_text_is_not_mistaken_for_the_secret(text: str) -> None:
+    assert not SecretEcho(SECRET).heard_in(text)
+    assert not SecretEcho(ACCENTED).heard_in(text)
+
+
+def test_a_run_shorter_than_the_minimum_is_not_an_echo() -> None:
+    letters = "".join(ch for ch in SECRET if ch.isalnum())
+    assert not SecretEcho(SECRET).heard_in(f"see {letters[: MIN_RUN - 1]} there")
+    assert SecretEcho(SECRET).heard_in(f"see {letters[:MIN_RUN]} there")
+
+
+def test_a_short_secret_is_looked_for_whole() -> None:
+    echo = SecretEcho("a!b")
+    assert echo.heard_in("got AB")
+    assert echo.heard_in("got a b c")  # "abc" holds "ab": a short secret is withheld eagerly
+    assert not echo.heard_in("got a c")
+    assert not SecretEcho("").heard_in("anything")
