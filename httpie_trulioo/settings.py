@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from .errors import ConfigurationError
 from .profiles import text_of
-from .urls import DEFAULT_API_HOSTS, DEFAULT_TOKEN_URL, check_token_url, parse_api_hosts
+from .urls import DEFAULT_TOKEN_URL, check_token_url, default_api_hosts, parse_api_hosts
 
 DEFAULT_SCOPE = "workflow.studio.api"
 # A token is refreshed this many seconds before it expires, so that it does not run out between
@@ -33,7 +33,7 @@ class Settings(NamedTuple):
     timeout: float = DEFAULT_TIMEOUT
     cache_dir: str | None = None
     cache_enabled: bool = True
-    api_hosts: tuple[str, ...] = DEFAULT_API_HOSTS
+    api_hosts: tuple[str, ...] = default_api_hosts(DEFAULT_TOKEN_URL)
 
 
 def load_settings(
@@ -70,7 +70,7 @@ def load_settings(
         timeout=timeout,
         cache_dir=_folder(cache_dir if cache_dir is not None else environ.get("TRULIOO_CACHE_DIR")),
         cache_enabled=cache_enabled,
-        api_hosts=api_hosts if api_hosts is not None else _api_hosts(environ, profile),
+        api_hosts=api_hosts if api_hosts is not None else _api_hosts(environ, profile, url),
     )
 
 
@@ -78,15 +78,15 @@ def _first(*candidates: str | None) -> str:
     return next(candidate for candidate in candidates if candidate)
 
 
-def _api_hosts(environ: Mapping[str, str], profile: Mapping[str, object]) -> tuple[str, ...]:
-    """TRULIOO_API_HOSTS, else the profile's api_hosts, else Trulioo's hosts and loopback."""
+def _api_hosts(environ: Mapping[str, str], profile: Mapping[str, object], token_url: str) -> tuple[str, ...]:
+    """TRULIOO_API_HOSTS, else the profile's api_hosts, else the default for this token URL."""
     raw = environ.get("TRULIOO_API_HOSTS", "").strip()
     if raw:
         return parse_api_hosts(raw, "TRULIOO_API_HOSTS")
     listed = profile.get("api_hosts")
     if isinstance(listed, list):
         return parse_api_hosts(listed, "the profile's api_hosts")
-    return DEFAULT_API_HOSTS
+    return default_api_hosts(token_url)
 
 
 def _folder(configured: str | None) -> str | None:

@@ -17,8 +17,9 @@ from .errors import APIHostNotAllowed, ConfigurationError, InsecureAPIURL, Insec
 
 DEFAULT_TOKEN_URL = "https://auth-api.trulioo.com/connect/token"  # noqa: S105 - a URL, not a secret
 # Where a Trulioo token may go unless TRULIOO_API_HOSTS says otherwise: Trulioo's own hosts, and
-# this machine, for local fakes and tunnels.
-DEFAULT_API_HOSTS = ("*.trulioo.com", "loopback")
+# this machine only when the token came from this machine too (a local fake, a test server):
+# another user's process on a loopback port must not receive real Trulioo tokens.
+DEFAULT_API_HOSTS = ("*.trulioo.com",)
 LOOPBACK = "loopback"  # an api_hosts entry meaning localhost, 127.0.0.0/8 and ::1
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -57,7 +58,7 @@ def origin_of(url: str) -> Origin | None:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
-    return Origin(scheme, _normal_host(parts.hostname), port or _DEFAULT_PORTS[scheme])
+    return Origin(scheme, _normal_ip(parts.hostname.lower()), port or _DEFAULT_PORTS[scheme])
 
 
 def check_token_url(url: str) -> str:
@@ -73,13 +74,13 @@ def check_token_url(url: str) -> str:
             f"TRULIOO_TOKEN_URL must be a plain https:// URL such as {DEFAULT_TOKEN_URL}, with no "
             f"spaces, backslashes, fragment or non-ASCII characters; it is {shown_url(url)}."
         )
-    scheme, host, port = match["scheme"].lower(), _normal_host(match["host"]), match["port"]
+    scheme, host, port = match["scheme"].lower(), match["host"], match["port"]
     if scheme not in _DEFAULT_PORTS or (port is not None and not 0 < int(port) < 65536):
         raise ConfigurationError(
             f"TRULIOO_TOKEN_URL must be an https:// URL with a valid port, such as {DEFAULT_TOKEN_URL}; "
             f"it is {shown_url(url)}."
         )
-    if match["host"].startswith("[") and not _is_ip(host):
+    if host.startswith("[") and not _is_ip(host[1:-1]):
         raise ConfigurationError(f"TRULIOO_TOKEN_URL has a bad IPv6 address; it is {shown_url(url)}.")
     if scheme == "http" and not is_loopback(host):
         raise InsecureTokenURL(
@@ -89,8 +90,20 @@ def check_token_url(url: str) -> str:
     return url
 
 
+def default_api_hosts(token_url: str) -> tuple[str, ...]:
+    """Trulioo's hosts, and loopback too when the token URL is on loopback."""
+    origin = origin_of(token_url)
+    local = origin is not None and is_loopback(origin.host)
+    return (*DEFAULT_API_HOSTS, LOOPBACK) if local else DEFAULT_API_HOSTS
+
+
 def check_api_url(url: str, api_hosts: Iterable[str]) -> Origin:
     """The origin of ``url`` if a token may be sent there; else the error that says why not."""
+    if _USERINFO.search(url):
+        raise ConfigurationError(
+            "the URL holds a user name or password (the part before @); with --auth-type=trulioo "
+            "the credentials go in --auth: remove them from the URL."
+        )
     origin = origin_of(url)
     if origin is None:
         raise InsecureAPIURL(f"refusing to send the Trulioo token to {shown_url(url)}: not an http(s) URL.")
@@ -108,16 +121,20 @@ def check_api_url(url: str, api_hosts: Iterable[str]) -> Origin:
 
 
 def host_allowed(host: str, api_hosts: Iterable[str]) -> bool:
-    """Tell whether ``host`` matches an entry: a name, ``*.domain`` (subdomains only), or ``loopback``."""
-    host = _normal_host(host)
+    """Tell whether ``host`` matches an entry: a name, ``*.domain`` (subdomains only), or ``loopback``.
+
+    A wildcard matches DNS names only, never an address (``[fe80::1%25x.trulioo.com]`` is one).
+    """
+    name = _normal_host(host)
+    is_name = _NAME_PATTERN.fullmatch(name) is not None
     for pattern in api_hosts:
         if pattern == LOOPBACK:
             if is_loopback(host):
                 return True
         elif pattern.startswith("*."):
-            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+            if is_name and name.endswith(pattern[1:]) and len(name) > len(pattern) - 1:
                 return True
-        elif host == pattern:
+        elif name == pattern:
             return True
     return False
 
@@ -138,8 +155,14 @@ def parse_api_hosts(value: str | Iterable[object], source: str) -> tuple[str, ..
 
 
 def is_loopback(host: str) -> bool:
-    """Tell whether ``host`` names this machine: localhost, 127.0.0.0/8 or ::1."""
-    host = _normal_host(host)
+    """Tell whether ``host`` names this machine: localhost, 127.0.0.0/8 or ::1, exactly as written.
+
+    ``localhost.`` and ``127.0.0.1.`` are not: the system resolver does not find a name with a
+    trailing dot in /etc/hosts and asks DNS, which may answer with any address.
+    """
+    host = host.lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
     if host == "localhost":
         return True
     try:
@@ -160,10 +183,14 @@ def without_userinfo(url: str) -> str:
 
 
 def _normal_host(host: str) -> str:
-    """One spelling per host: lower case, one trailing dot and IPv6 brackets dropped, IPs compressed."""
+    """One spelling per host for matching: lower case, no trailing dot or brackets, IPs compressed."""
     host = host.lower().removesuffix(".")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
+    return _normal_ip(host)
+
+
+def _normal_ip(host: str) -> str:
     try:
         return ipaddress.ip_address(host).compressed
     except ValueError:

@@ -191,6 +191,7 @@ def test_other_token_urls_honour_the_proxy_variables(
         with ConnectProxy(upstream=("127.0.0.1", port)) as proxy:
             http_env.update(
                 TRULIOO_TOKEN_URL="https://auth.example.test/connect/token",
+                TRULIOO_API_HOSTS="loopback",  # tokens from elsewhere go to loopback only when listed
                 REQUESTS_CA_BUNDLE=str(ca_file),
                 HTTPS_PROXY=proxy.url,
                 NO_PROXY="127.0.0.1",
@@ -390,6 +391,13 @@ def test_one_auth_shared_by_32_threads_asks_once(server: RunningServer, cache_di
 
 
 # --- unit: the rules themselves ------------------------------------------------------------------
+
+
+def test_a_real_trulioo_token_does_not_go_to_a_loopback_port_unless_listed() -> None:
+    # The token URL is Trulioo's: the refusal comes first, so nothing is fetched or sent.
+    auth = TruliooAuth(CLIENT_ID, CLIENT_SECRET, environ={})
+    with pytest.raises(APIHostNotAllowed, match=r"refusing to send the Trulioo token to 127\.0\.0\.1:"):
+        auth(requests.Request("GET", "http://127.0.0.1:8080/x").prepare())
 
 
 def test_the_refusals_are_typed_errors() -> None:

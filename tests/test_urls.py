@@ -7,10 +7,13 @@ import pytest
 from httpie_trulioo import APIHostNotAllowed, ConfigurationError, InsecureAPIURL, InsecureTokenURL
 from httpie_trulioo.urls import (
     DEFAULT_API_HOSTS,
+    DEFAULT_TOKEN_URL,
     Origin,
     check_api_url,
     check_token_url,
+    default_api_hosts,
     host_allowed,
+    is_loopback,
     origin_of,
     parse_api_hosts,
     shown_url,
@@ -54,6 +57,9 @@ def test_token_urls_that_are_accepted(url: str) -> None:
         ("http://auth-api.trulioo.com/connect/token", InsecureTokenURL, "over plain http"),
         ("http://127.0.0.1.evil.test/connect/token", InsecureTokenURL, "over plain http"),
         ("http://127.1/connect/token", InsecureTokenURL, "over plain http"),
+        # With a trailing dot the resolver skips /etc/hosts and asks DNS: not this machine.
+        ("http://localhost.:8765/connect/token", InsecureTokenURL, "over plain http"),
+        ("http://127.0.0.1.:8765/connect/token", InsecureTokenURL, "over plain http"),
     ],
 )
 def test_token_urls_that_are_refused(url: str, error: type[Exception], says: str) -> None:
@@ -72,7 +78,7 @@ def test_shown_url_masks_user_info_and_escapes() -> None:
     ("url", "origin"),
     [
         ("https://API.trulioo.com/x", Origin("https", "api.trulioo.com", 443)),
-        ("https://api.trulioo.com.:443/x", Origin("https", "api.trulioo.com", 443)),
+        ("https://api.trulioo.com.:443/x", Origin("https", "api.trulioo.com.", 443)),
         ("http://127.0.0.1:8765/", Origin("http", "127.0.0.1", 8765)),
         ("http://[0:0::1]/", Origin("http", "::1", 80)),
         ("ftp://host/", None),
@@ -99,8 +105,35 @@ def test_origin_of(url: str, origin: Origin | None) -> None:
         ("example.com", False),
     ],
 )
-def test_default_api_hosts(host: str, allowed: bool) -> None:
-    assert host_allowed(host, DEFAULT_API_HOSTS) is allowed
+def test_default_api_hosts_with_a_loopback_token_url(host: str, allowed: bool) -> None:
+    assert host_allowed(host, default_api_hosts("http://127.0.0.1:8765/connect/token")) is allowed
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "::1"])
+def test_loopback_gets_real_trulioo_tokens_only_when_listed(host: str) -> None:
+    # Another user's process may listen on a loopback port: a token from Trulioo goes there only
+    # when TRULIOO_API_HOSTS says so.
+    assert default_api_hosts(DEFAULT_TOKEN_URL) == DEFAULT_API_HOSTS == ("*.trulioo.com",)
+    assert not host_allowed(host, default_api_hosts(DEFAULT_TOKEN_URL))
+    assert host_allowed(host, parse_api_hosts("*.trulioo.com,loopback", "TRULIOO_API_HOSTS"))
+
+
+@pytest.mark.parametrize("host", ["localhost.", "127.0.0.1.", "LOCALHOST.", "localhost.localdomain"])
+def test_names_the_resolver_may_send_to_dns_are_not_loopback(host: str) -> None:
+    assert not is_loopback(host)
+
+
+def test_wildcards_match_names_never_addresses() -> None:
+    assert not host_allowed("fe80::1%x.trulioo.com", DEFAULT_API_HOSTS)
+    with pytest.raises(APIHostNotAllowed):
+        check_api_url("https://[fe80::1%25x.trulioo.com]/x", DEFAULT_API_HOSTS)
+
+
+def test_api_urls_with_user_info_are_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        check_api_url("https://alice:hunter2@api.trulioo.com/x", DEFAULT_API_HOSTS)
+    assert "user name or password" in str(caught.value)
+    assert "hunter2" not in str(caught.value)
 
 
 def test_api_hosts_patterns() -> None:
@@ -126,8 +159,11 @@ def test_check_api_url() -> None:
     assert check_api_url("https://api.trulioo.com/x", DEFAULT_API_HOSTS) == Origin(
         "https", "api.trulioo.com", 443
     )
-    assert check_api_url("http://localhost:8765/x", DEFAULT_API_HOSTS) == Origin("http", "localhost", 8765)
+    local = default_api_hosts("http://localhost:8765/connect/token")
+    assert check_api_url("http://localhost:8765/x", local) == Origin("http", "localhost", 8765)
     with pytest.raises(InsecureAPIURL, match=r"over plain http to api\.trulioo\.com"):
         check_api_url("http://api.trulioo.com/x", DEFAULT_API_HOSTS)
+    with pytest.raises(InsecureAPIURL, match=r"over plain http to localhost\."):
+        check_api_url("http://localhost.:8765/x", local)
     with pytest.raises(APIHostNotAllowed, match=r"to example\.com: it is not an allowed API host"):
         check_api_url("https://example.com/x", DEFAULT_API_HOSTS)
