@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -62,9 +62,13 @@ def fetch_token(
         "User-Agent": f"httpie-trulioo/{__version__}",
     }
     requested_at = clock()
-    deadline = _Deadline(timeout)
-    try:
-        with deadline, requests.Session() as session:
+    deadline = _Deadline()
+    # requests reads a None as "no proxy for this scheme" (its stubs only allow str); a fresh
+    # dict each time, since requests fills in what it is given.
+    proxies = dict(_NO_PROXY) if is_loopback(parts.hostname or "") else None
+
+    def exchange() -> tuple[int, bytes]:
+        with requests.Session() as session:
             adapter = _WatchedAdapter(deadline)  # a new one: no pooled socket escapes the deadline
             session.mount("http://", adapter)
             session.mount("https://", adapter)
@@ -76,19 +80,18 @@ def fetch_token(
                 allow_redirects=False,
                 stream=True,
                 auth=_no_netrc,
-                # requests reads a None as "no proxy for this scheme"; its stubs only allow str.
-                proxies=_NO_PROXY if is_loopback(parts.hostname or "") else None,  # type: ignore[arg-type]
+                proxies=proxies,  # type: ignore[arg-type]
             ) as response:
-                body = _read_body(response)
-                status = response.status_code
+                return response.status_code, _read_body(response)
+
+    try:
+        status, body = deadline.run(exchange, timeout)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         if deadline.expired or any(_is_timeout(cause) for cause in _causes(exc)):
             raise _timed_out(host, timeout) from None
         raise TokenEndpointUnreachable(
             f"could not reach the token endpoint {host}: {_reason(exc)}. {_advice(exc)}"
         ) from None
-    if deadline.expired:  # an answer cut short when its socket was shut can look whole
-        raise _timed_out(host, timeout)
     # Error messages quote the server (error_description, a token type, an ExpiresIn); any of
     # that text that echoes the secret, in any form, is left out.
     hidden = SecretEcho(client_secret)
@@ -96,29 +99,44 @@ def fetch_token(
     return parse_token_response(body, requested_at, hidden)
 
 
-class _Deadline:
-    """A wall-clock limit on one token request: when it passes, the request's sockets are shut.
+_Result = TypeVar("_Result")
 
-    A per-read timeout cannot bound a server that sends a byte now and then; shutting the socket
-    down ends whatever read the request is blocked in, at any stage.
+
+class _Deadline:
+    """A wall-clock limit on one token request, whatever the server or the network does.
+
+    The request runs in a thread of its own that the caller stops waiting for when time is up;
+    then its sockets are shut down, which ends whatever read it is blocked in. A per-read
+    timeout could not do this: a server that sends a byte now and then never trips it, and a
+    host name with several unreachable addresses takes the connect timeout once for each.
     """
 
-    def __init__(self, seconds: float) -> None:
-        """Arm nothing yet; entering starts the clock."""
+    def __init__(self) -> None:
+        """No sockets yet."""
         self.expired = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
-    def __enter__(self) -> _Deadline:
-        """Start the clock."""
-        self._timer.start()
-        return self
+    def run(self, work: Callable[[], _Result], seconds: float) -> _Result:
+        """``work()``'s result or exception, or TimeoutError once ``seconds`` have passed."""
+        outcome: list[_Result] = []
+        failure: list[BaseException] = []
 
-    def __exit__(self, *exc: object) -> None:
-        """Stop the clock."""
-        self._timer.cancel()
+        def attempt() -> None:
+            try:
+                outcome.append(work())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as it is
+                failure.append(exc)
+
+        worker = threading.Thread(target=attempt, name="httpie-trulioo token request", daemon=True)
+        worker.start()
+        worker.join(seconds)
+        if worker.is_alive():
+            self._expire()  # the worker ends soon after; what it gets is dropped
+            raise TimeoutError
+        if failure:
+            raise failure[0]
+        return outcome[0]
 
     def watch(self, sock: socket.socket) -> None:
         """Shut ``sock`` down when time is up (at once, if it is up already)."""

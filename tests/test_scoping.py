@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -20,7 +21,7 @@ from fake_trulioo import FakeTrulioo, RunningServer
 from harness import find_http
 from peers import ConnectProxy, Dripper, Recorder
 
-from httpie_trulioo import APIHostNotAllowed, InsecureAPIURL, TruliooAuth
+from httpie_trulioo import APIHostNotAllowed, InsecureAPIURL, TokenEndpointUnreachable, TruliooAuth
 from httpie_trulioo.cache import CacheKey
 
 pytestmark = pytest.mark.e2e
@@ -253,6 +254,47 @@ def test_python_api_deadline_holds_with_a_dripping_server(cache_dir: Path) -> No
         with pytest.raises(Exception, match="did not answer within 1 s"):
             auth.token()
         assert time.monotonic() - started < 1 + 3
+
+
+def test_deadline_holds_when_every_address_of_the_host_hangs(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three loopback listeners whose accept queues are full: a new connection hangs, as it does
+    # to a host that drops packets. The name resolves to all three; the answer is injected, so no
+    # DNS server is asked, and everything above the resolver runs for real.
+    holes: list[socket.socket] = []
+    port = 0
+    for address in ("127.0.0.1", "127.0.0.2", "127.0.0.3"):
+        listener = socket.socket()
+        listener.bind((address, port))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        holes += [listener, socket.create_connection((address, port), timeout=1)]
+    resolve = socket.getaddrinfo
+
+    def three_addresses(host: str, *args: object, **kwargs: object) -> object:
+        if host == "auth.example.test":
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+                for address in ("127.0.0.1", "127.0.0.2", "127.0.0.3")
+            ]
+        return resolve(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", three_addresses)
+    auth = TruliooAuth(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        token_url=f"https://auth.example.test:{port}/connect/token",
+        timeout=1,
+        cache_dir=str(cache_dir),
+    )
+    started = time.monotonic()
+    with pytest.raises(TokenEndpointUnreachable, match="did not answer within 1 s"):
+        auth.token()
+    elapsed = time.monotonic() - started
+    for hole in holes:
+        hole.close()
+    assert elapsed < 1 + 1, f"took {elapsed:.1f} s"  # before: once per address, 3 s
 
 
 def test_token_request_asks_for_an_uncompressed_answer(
