@@ -313,10 +313,11 @@ def test_environment_supplies_credentials_and_settings(
 
 
 def test_missing_credentials_are_clear_errors(server: RunningServer, clock: Clock) -> None:
+    local = {"TRULIOO_TOKEN_URL": server.token_url}
     with pytest.raises(ConfigurationError, match="no client id"):
-        requests.get(server.url + "/x", auth=TruliooAuth(environ={}, clock=clock), timeout=10)
+        requests.get(server.url + "/x", auth=TruliooAuth(environ=local, clock=clock), timeout=10)
     with pytest.raises(ConfigurationError, match="no client secret for client 'abc'"):
-        requests.get(server.url + "/x", auth=TruliooAuth("abc", environ={}, clock=clock), timeout=10)
+        requests.get(server.url + "/x", auth=TruliooAuth("abc", environ=local, clock=clock), timeout=10)
 
 
 def answer(status: int, body: bytes, **headers: str) -> object:

@@ -132,7 +132,7 @@ def test_dns_failure(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         cache_dir=str(cache_dir),
     )
     with pytest.raises(TokenEndpointUnreachable, match="its host name could not be resolved"):
-        auth(requests.Request("GET", "http://127.0.0.1:9/x").prepare())
+        auth(requests.Request("GET", "https://api.trulioo.com/x").prepare())  # never sent: no token
 
 
 def test_tls_error(server: RunningServer, http_env: dict[str, str]) -> None:
