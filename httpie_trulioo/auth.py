@@ -9,13 +9,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
+from urllib.parse import urljoin
 
 import requests
 from requests.cookies import extract_cookies_to_jar
 
 from .cache import CacheKey, TokenCache, cache_folder, prepare_folder
 from .endpoint import fetch_token
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InsecureAPIURL
 from .profiles import load_profile, text_of
 from .settings import Settings, load_settings
 from .token import Token
@@ -68,12 +69,15 @@ class TruliooAuth(requests.auth.AuthBase):
         clock: Callable[[], float] = time.time,
         offline: bool = False,
         secret_prompt: Callable[[str], str] | None = None,
+        proxies: Mapping[str, str] | None = None,
     ) -> None:
         """Keep the arguments; the environment is read at the first request.
 
         ``offline=True`` never asks the token endpoint (``http --offline``): requests carry the
         cached token if it is fresh, else ``OFFLINE_PLACEHOLDER``. ``secret_prompt(client_id)``,
         when given, is asked for a secret that no argument, variable or profile supplies.
+        ``proxies`` are those the request goes through besides the environment's (HTTPie's
+        ``--proxy``): a token is never sent through one over plain http.
         """
         self._client_id = client_id
         self._client_secret = client_secret
@@ -90,6 +94,7 @@ class TruliooAuth(requests.auth.AuthBase):
         self._clock = clock
         self._offline = offline
         self._secret_prompt = secret_prompt
+        self._proxies = dict(proxies or {})
         self._settings: Settings | None = None
         self._profile: dict[str, object] = {}
         self._config: _Config | None = None
@@ -103,7 +108,10 @@ class TruliooAuth(requests.auth.AuthBase):
 
         The request's URL is checked first (https, an allowed host), before any token is had.
         """
-        origin = check_api_url(request.url or "", self._load_settings().api_hosts)
+        url = request.url or ""
+        origin = check_api_url(url, self._load_settings().api_hosts)
+        if origin.scheme == "http":
+            _refuse_a_proxy(url, origin.host, self._proxies)
         config = self._configure()
         if self._offline:
             request.headers["Authorization"] = f"Bearer {self._offline_token(config)}"
@@ -112,8 +120,8 @@ class TruliooAuth(requests.auth.AuthBase):
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         if from_cache:
             _buffer_multipart(request)
-            hook = _RetryOn401(self, origin, token.access_token, request.body)
-            request.register_hook("response", hook)  # type: ignore[no-untyped-call]
+        hook = _TokenGuard(self, origin, token.access_token, request.body, retry=from_cache)
+        request.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return request
 
     def token(self) -> Token:
@@ -315,12 +323,25 @@ def _open_cache(settings: Settings) -> TokenCache | None:
     return TokenCache(folder, lock_timeout=settings.timeout + LOCK_GRACE)
 
 
-class _RetryOn401:
-    """A response hook: on a 401 to a cached token, get another token and resend the request once.
+def _refuse_a_proxy(url: str, host: str, given: Mapping[str, str]) -> None:
+    """Refuse a plain-http request that a proxy would carry: the token would cross it in clear."""
+    from requests.utils import get_environ_proxies, select_proxy  # noqa: PLC0415 - plain http only
 
-    Only a 401 to the request the token was attached to counts: from the same origin, to a
-    request that carried that token. requests copies hooks onto redirected requests, and drops
-    the token when a redirect leaves the origin; a 401 from there must not bring a new one.
+    if select_proxy(url, {**get_environ_proxies(url), **given}):
+        raise InsecureAPIURL(
+            f"refusing to send the Trulioo token over plain http to {host} through a proxy "
+            f"(HTTP_PROXY, ALL_PROXY or --proxy): add {host} to NO_PROXY, or use https://."
+        )
+
+
+class _TokenGuard:
+    """A response hook that keeps the token at its origin and, for a cached one, answers a 401.
+
+    requests copies hooks and headers onto redirected requests. It drops the token when a
+    redirect leaves the host, but not on an http to https upgrade of the same host; so a
+    redirect to another origin has the token taken off here first. Only a 401 to the request the
+    token was attached to counts: from the same origin, to a request that carried that token; a
+    401 from anywhere else must not bring a new one. Then the cached token is replaced once.
 
     The body is resent whole: bytes as they are (a multipart upload was read into bytes before
     the first send), a file rewound to where it started. A stream that cannot be read twice is
@@ -328,17 +349,20 @@ class _RetryOn401:
     kept for the next run.
     """
 
-    def __init__(self, auth: TruliooAuth, origin: Origin, rejected: str, body: object) -> None:
-        """Remember where the token went, which it was, and where the body starts."""
+    def __init__(self, auth: TruliooAuth, origin: Origin, sent: str, body: object, *, retry: bool) -> None:
+        """Remember where the token went, which it was, where the body starts, and if a 401 is ours."""
         self.auth = auth
         self.origin = origin
-        self.rejected = rejected
+        self.rejected = sent
         self.body = body
         self.start = _start_of(body)
-        self.used = False
+        self.used = not retry
 
     def __call__(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        """Leave anything but a first 401 to this token, from its origin, alone."""
+        """Keep the token home on a redirect; answer the first 401 to it, from its origin."""
+        if response.is_redirect:
+            self._keep_home(response, response.request)
+            return response
         if response.status_code != 401 or self.used or not self._answers_our_request(response):
             return response
         self.used = True
@@ -365,7 +389,17 @@ class _RetryOn401:
         second = response.connection.send(retry, **kwargs)
         second.history.append(response)
         second.request = retry
+        # requests builds a redirect from the request it was first given, not from this one.
+        request.headers["Authorization"] = retry.headers["Authorization"]
+        if second.is_redirect:
+            self._keep_home(second, request)
         return second
+
+    def _keep_home(self, response: requests.Response, copied: requests.PreparedRequest) -> None:
+        """Take the token off ``copied``, which requests copies to follow a redirect elsewhere."""
+        target = origin_of(urljoin(response.url, response.headers["Location"]))
+        if target != self.origin:
+            copied.headers.pop("Authorization", None)
 
     def _answers_our_request(self, response: requests.Response) -> bool:
         sent = response.request

@@ -47,18 +47,21 @@ class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no ty
 
         # HTTPie saves raw_auth in --session files: keep the client id there, never the secret.
         self.raw_auth = username or ""
-        return TruliooAuth(username or None, password or None, offline=_httpie_is_offline())
+        parsed = _httpie_arguments()
+        offline = getattr(parsed, "offline", None)
+        return TruliooAuth(
+            username or None,
+            password or None,
+            offline=offline if isinstance(offline, bool) else "--offline" in sys.argv,
+            proxies={item.key: item.value for item in getattr(parsed, "proxy", None) or ()},
+        )
 
 
-def _httpie_is_offline() -> bool:
-    """Tell whether this http call is ``--offline`` (a preview that must send nothing).
+def _httpie_arguments() -> object:
+    """The parsed arguments of this http call (``--offline``, ``--proxy``), or None.
 
     HTTPie does not pass its arguments to plugins; its parser keeps the parsed ones, which are
-    read here, falling back on the command line.
+    read here. Without them, ``--offline`` is looked for on the command line.
     """
     definition = sys.modules.get("httpie.cli.definition")
-    parsed = getattr(getattr(definition, "parser", None), "args", None)
-    offline = getattr(parsed, "offline", None)
-    if isinstance(offline, bool):
-        return offline
-    return "--offline" in sys.argv
+    return getattr(getattr(definition, "parser", None), "args", None)

@@ -7,7 +7,8 @@ thread and change its behaviour through the attributes of ``FakeTrulioo``.
   (``Token``/``TokenType``/``ExpiresIn``) or the OAuth 2.0 one (``access_token``/...), with a JWT
   or an opaque token, and HTTP 400 ``invalid_client``/``invalid_scope``/``unsupported_grant_type``.
 - ``POST /_revoke`` makes the API refuse every token issued so far; ``GET /_stats`` counts the
-  token and API requests; ``/_redirect?to=URL`` answers 307 to ``URL``, token or not.
+  token and API requests; ``/_redirect?to=URL`` answers 307 to ``URL``, token or not (with
+  ``&auth=1``, only to a good token, else 401).
 - Anything else is the API: it needs a bearer token that this server issued, has not revoked and
   that has not expired, or it answers 401. It answers 200 with a JSON summary of the request,
   including the SHA-256 and length of the body it received.
@@ -194,8 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"Content-Type": "application/json"}, b'{"revoked": "all tokens issued so far"}')
             return
         if path == "/_redirect":
-            target = parse_qs(urlsplit(self.path).query).get("to", ["/"])[0]
-            self._send(307, {"Location": target}, b"")
+            self._redirect()
             return
         if path == "/_stats":
             stats = {"token_requests": fake.token_requests, "api_requests": fake.api_requests}
@@ -216,6 +216,13 @@ class _Handler(BaseHTTPRequestHandler):
             "body_sha256": hashlib.sha256(body).hexdigest(),
         }
         self._send(200, {"Content-Type": "application/json"}, json.dumps(summary).encode())
+
+    def _redirect(self) -> None:
+        query = parse_qs(urlsplit(self.path).query)
+        if "auth" in query and not self.server.fake.check_bearer(self.headers.get("Authorization", "")):
+            self._send(401, {"WWW-Authenticate": "Bearer"}, b"")
+        else:
+            self._send(307, {"Location": query.get("to", ["/"])[0]}, b"")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815 - http.server names them
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
@@ -29,8 +30,17 @@ class Seen(NamedTuple):
 class Recorder:
     """A server on ``host`` (any loopback address) that answers ``status`` to everything."""
 
-    def __init__(self, host: str = "127.0.0.1", status: int = 401, body: bytes = b"{}") -> None:
-        """Bind now on a free port; serve once entered."""
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        status: int = 401,
+        body: bytes = b"{}",
+        *,
+        port: int = 0,
+        headers: dict[str, str] | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        """Bind now (port 0: a free one), over TLS if given a context; serve once entered."""
         self.seen: list[Seen] = []
         self.status = status
         self.body = body
@@ -50,15 +60,19 @@ class Recorder:
                 self.send_header("Content-Type", "application/json")
                 if recorder.status == 401:
                     self.send_header("WWW-Authenticate", 'Bearer error="invalid_token"')
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(recorder.body)))
                 self.end_headers()
                 self.wfile.write(recorder.body)
 
             do_GET = do_POST = do_PUT = do_DELETE = handle_one  # noqa: N815 - http.server names them
 
-        self._server = ThreadingHTTPServer((host, 0), Handler)
+        self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
-        self.url = f"http://{host}:{self._server.server_address[1]}"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     def authorizations(self) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import trustme
 from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, run_http, tls_fake
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import find_http
@@ -87,12 +89,47 @@ def test_https_to_http_downgrade_gets_no_token(
     assert fake.token_requests == 1
 
 
+def test_http_to_https_upgrade_on_standard_ports_gets_no_token(
+    server: RunningServer, cache_dir: Path, tmp_path: Path
+) -> None:
+    # requests keeps the Authorization header on an http:80 to https:443 redirect of one host;
+    # it is another origin, so the token must not go along. Needs ports 80 and 443 on a loopback
+    # address of its own.
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.5").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    try:
+        secure = Recorder("127.0.0.5", status=200, port=443, tls=context)
+        plain = Recorder("127.0.0.5", status=301, port=80, headers={"Location": "https://127.0.0.5/landing"})
+    except OSError as exc:
+        pytest.skip(f"ports 80 and 443 of 127.0.0.5 cannot be had here: {exc.strerror}")
+    auth = TruliooAuth(CLIENT_ID, CLIENT_SECRET, token_url=server.token_url, cache_dir=str(cache_dir))
+    with secure, plain:
+        response = requests.get("http://127.0.0.5/start", auth=auth, verify=str(ca_file), timeout=10)
+        assert response.status_code == 200
+        assert plain.authorizations()[0].startswith("Bearer ")
+        assert secure.authorizations() == [""]
+
+
 def test_same_origin_redirect_still_gets_the_401_retry(
     server: RunningServer, http_env: dict[str, str]
 ) -> None:
     assert run_http(trulioo(server.url + "/x"), http_env).returncode == 0
     server.fake.revoke_all()
     result = run_http(trulioo("--follow", f"{server.url}/_redirect?to={server.url}/y"), http_env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["path"] == "/y"
+    assert server.fake.token_requests == 2
+
+
+def test_a_redirect_after_the_401_retry_carries_the_new_token(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    assert run_http(trulioo(server.url + "/x"), http_env).returncode == 0
+    server.fake.revoke_all()
+    result = run_http(trulioo("--follow", f"{server.url}/_redirect?auth=1&to={server.url}/y"), http_env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["path"] == "/y"
     assert server.fake.token_requests == 2
@@ -111,6 +148,24 @@ def test_plain_http_api_url_elsewhere_is_refused_before_any_token(
     assert "api.trulioo.com" in line
     assert result.stdout == ""
     assert server.fake.token_requests == 1
+
+
+@pytest.mark.parametrize("how", ["HTTP_PROXY", "ALL_PROXY", "--proxy"])
+def test_plain_http_to_loopback_through_a_proxy_is_refused(
+    server: RunningServer, http_env: dict[str, str], how: str
+) -> None:
+    with ConnectProxy() as proxy:
+        http_env["NO_PROXY"] = ""
+        extra = [f"--proxy=http:{proxy.url}"] if how == "--proxy" else []
+        if how != "--proxy":
+            http_env[how] = proxy.url
+        result = run_http(trulioo(*extra, server.url + "/x"), http_env)
+        line = one_line(
+            result, "http: error: InsecureAPIURL: refusing to send the Trulioo token over plain http"
+        )
+        assert "through a proxy" in line
+        assert proxy.request_lines == []
+    assert server.fake.token_requests == 0
 
 
 @pytest.mark.parametrize(
