@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import stat
@@ -21,12 +20,16 @@ from typing import NamedTuple, TypeGuard
 from .token import Token, is_token_text
 
 CACHE_VERSION = 1
+# Any later time in a cache file is not one this package wrote (tokens live a day at most), and
+# would not fit in a date to show.
+LATEST_TIME = 95_617_584_000.0  # 5000-01-01
 # A cache entry is a few hundred bytes plus the token (at most 16 KiB); anything larger is not
 # one of ours and is not read whole.
 MAX_FILE_SIZE = 64 * 1024
 _OWNER_ONLY = 0o077  # permission bits that must be clear on our files and folder
 _ENTRY_NAME = re.compile(r"^[0-9a-f]{64}\.json$")
 _LEFTOVER_NAME = re.compile(r"^\.tmp-\w+\.json$")  # a temp file whose writer was killed
+_ENTRY_START = b'{"version": %d, ' % CACHE_VERSION  # how every file ``store`` writes begins
 
 
 class CacheKey(NamedTuple):
@@ -136,15 +139,15 @@ class TokenCache:
         return found
 
     def leftovers(self) -> list[str]:
-        """Temp files that writers killed mid-write left behind: owner-only regular files of ours."""
+        """Temp files that writers killed mid-write left behind: owner-only, and begun as an entry.
+
+        A file of that name that does not start the way ``store`` writes is not one of ours.
+        """
         found = []
         for name in self._names(_LEFTOVER_NAME):
             path = os.path.join(self.folder, name)
-            try:
-                info = os.lstat(path)
-            except OSError:
-                continue
-            if _is_private_file(info):
+            data, _ = _read_private_file(path)
+            if data is not None and data.startswith(_ENTRY_START):
                 found.append(path)
         return found
 
@@ -256,7 +259,8 @@ def _decode_entry(data: bytes) -> Entry | None:
 
 
 def _is_time(value: object) -> TypeGuard[float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A POSIX time this package could have written: a number from 1970 to before the year 5000."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < LATEST_TIME
 
 
 def _remove(path: str) -> bool:

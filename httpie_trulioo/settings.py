@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from .errors import ConfigurationError
 from .profiles import text_of
+from .token import MAX_LIFETIME
 from .urls import DEFAULT_TOKEN_URL, check_token_url, default_api_hosts, parse_api_hosts
 
 DEFAULT_SCOPE = "workflow.studio.api"
@@ -18,6 +19,9 @@ DEFAULT_TOKEN_BUFFER = 60.0
 # Seconds to wait for the token endpoint: long enough for a slow identity server, short enough
 # that a person at a terminal is not left wondering.
 DEFAULT_TIMEOUT = 30.0
+# No token request is worth waiting an hour for; the bound also keeps the value within what the
+# thread and socket calls that enforce it accept.
+MAX_TIMEOUT = 3600.0
 
 LOG_LEVELS = ("warning", "info", "debug")  # TRULIOO_LOG: how much the plugin says on stderr
 _CACHE_OFF = frozenset({"off", "0", "false", "no"})
@@ -54,10 +58,10 @@ def load_settings(
         token_url, environ.get("TRULIOO_TOKEN_URL"), text_of(profile, "token_url"), DEFAULT_TOKEN_URL
     )
     chosen_scope = _first(scope, environ.get("TRULIOO_SCOPE"), text_of(profile, "scope"), DEFAULT_SCOPE)
-    if token_buffer is None:
-        token_buffer = _seconds(environ, "TRULIOO_TOKEN_BUFFER", DEFAULT_TOKEN_BUFFER, allow_zero=True)
-    if timeout is None:
-        timeout = _seconds(environ, "TRULIOO_TIMEOUT", DEFAULT_TIMEOUT, allow_zero=False)
+    token_buffer = _seconds(
+        "TRULIOO_TOKEN_BUFFER", token_buffer, environ, DEFAULT_TOKEN_BUFFER, least=0.0, most=MAX_LIFETIME
+    )
+    timeout = _seconds("TRULIOO_TIMEOUT", timeout, environ, DEFAULT_TIMEOUT, least=None, most=MAX_TIMEOUT)
     if cache_enabled is None:
         cache_enabled = _switch(environ, "TRULIOO_CACHE")
     log_level = environ.get("TRULIOO_LOG", "").strip().lower()
@@ -101,17 +105,30 @@ def _folder(configured: str | None) -> str | None:
     return folder
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: float, *, allow_zero: bool) -> float:
-    raw = environ.get(name, "").strip()
+def _seconds(
+    name: str,
+    given: float | None,
+    environ: Mapping[str, str],
+    default: float,
+    *,
+    least: float | None,
+    most: float,
+) -> float:
+    """A number of seconds, given or from variable ``name``, within ``least`` (None: above 0) and ``most``."""
+    raw = str(given) if given is not None else environ.get(name, "").strip()
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        least = "0 or more" if allow_zero else "more than 0"
-        raise ConfigurationError(f"{name} must be a number of seconds, {least}; it is {raw!r}.")
+    low_enough = value <= most
+    high_enough = value > 0 if least is None else value >= least
+    if not (math.isfinite(value) and low_enough and high_enough):
+        lowest = "more than 0" if least is None else f"{least:g} or more"
+        raise ConfigurationError(
+            f"{name} must be a number of seconds, {lowest} and at most {most:g}; it is {raw!r}."
+        )
     return value
 
 

@@ -117,11 +117,15 @@ def token_expiry(access_token: str, expires_in: float | None, requested_at: floa
     The request's start time is used, not the answer's, so that time spent on the wire counts
     against the token and not in its favour.
     """
-    candidates = [requested_at + min(expires_in, MAX_LIFETIME)] if expires_in is not None else []
+    candidates = [expires_in] if expires_in is not None else []
     exp = jwt_expiry(access_token)
     if exp is not None:
-        candidates.append(min(exp, requested_at + MAX_LIFETIME))
-    return min(candidates) if candidates else None
+        candidates.append(exp - requested_at)
+    if not candidates:
+        return None
+    # Within a day either way: a day at most, as above, and no more than a day in the past, so
+    # that a wild value still makes a time that can be written and shown.
+    return requested_at + max(min(*candidates, MAX_LIFETIME), -MAX_LIFETIME)
 
 
 def jwt_claims(access_token: str) -> dict[str, Any] | None:

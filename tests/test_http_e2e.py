@@ -244,7 +244,7 @@ def test_bad_setting_names_the_variable(server: RunningServer, http_env: dict[st
     line = one_error_line(run_http(["-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
     assert line == (
         "http: error: ConfigurationError: "
-        "TRULIOO_TOKEN_BUFFER must be a number of seconds, 0 or more; it is '-5'."
+        "TRULIOO_TOKEN_BUFFER must be a number of seconds, 0 or more and at most 86400; it is '-5'."
     )
 
 

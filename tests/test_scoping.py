@@ -417,6 +417,38 @@ def test_status_and_clear_trust_only_what_reading_trusts(
     assert (cache_dir.parent / "elsewhere.json").exists()
 
 
+def test_clear_leaves_temp_files_that_are_not_ours(
+    server: RunningServer, http_env: dict[str, str], cache_dir: Path
+) -> None:
+    assert run_http(trulioo(server.url + "/x"), http_env).returncode == 0
+    ours = cache_dir / ".tmp-killed.json"
+    ours.write_bytes(b'{"version": 1, "token": "half')
+    theirs = cache_dir / ".tmp-editor.json"
+    theirs.write_bytes(b'{"draft": true}')
+    for path in (ours, theirs):
+        path.chmod(0o600)
+    assert companion(http_env, "clear").returncode == 0
+    assert not ours.exists()
+    assert theirs.exists()
+
+
+def test_times_no_date_can_show_are_never_a_traceback(
+    server: RunningServer, http_env: dict[str, str], cache_dir: Path
+) -> None:
+    assert run_http(trulioo(server.url + "/x"), http_env).returncode == 0
+    (entry,) = cache_dir.glob("*.json")
+    document = json.loads(entry.read_text())
+    entry.write_text(json.dumps({**document, "expires_at": 1e20}))
+    status = companion(http_env, "status")
+    assert status.returncode == 0, status.stderr
+    assert "no cached tokens" in status.stdout  # not a time this package writes: not an entry
+    server.fake.expires_in = -100_000_000_000
+    env = {**http_env, "TRULIOO_CLIENT_ID": CLIENT_ID, "TRULIOO_CLIENT_SECRET": CLIENT_SECRET}
+    token = companion(env, "token", "--json")
+    assert token.returncode == 0, token.stderr
+    assert "Traceback" not in token.stderr
+
+
 def test_clear_refuses_a_cache_folder_open_to_others(
     server: RunningServer, http_env: dict[str, str], cache_dir: Path
 ) -> None:

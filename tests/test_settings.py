@@ -34,6 +34,13 @@ def test_environment_overrides_defaults() -> None:
     assert (settings.cache_dir, settings.cache_enabled) == ("/somewhere", False)
 
 
+def test_arguments_are_checked_like_variables() -> None:
+    with pytest.raises(ConfigurationError, match="TRULIOO_TIMEOUT must be a number of seconds"):
+        load_settings({}, timeout=1e10)
+    with pytest.raises(ConfigurationError, match="TRULIOO_TOKEN_BUFFER must be a number of seconds"):
+        load_settings({}, token_buffer=-1)
+
+
 def test_arguments_override_environment() -> None:
     settings = load_settings(
         {"TRULIOO_SCOPE": "napi.api", "TRULIOO_TOKEN_BUFFER": "abc"}, scope="x", token_buffer=5
@@ -51,6 +58,9 @@ def test_arguments_override_environment() -> None:
         ("TRULIOO_TIMEOUT", "0"),
         ("TRULIOO_TIMEOUT", "-3"),
         ("TRULIOO_TIMEOUT", "ten"),
+        ("TRULIOO_TIMEOUT", "1e10"),  # past what a thread join or a socket timeout accepts
+        ("TRULIOO_TIMEOUT", "3601"),
+        ("TRULIOO_TOKEN_BUFFER", "86401"),
         ("TRULIOO_CACHE", "maybe"),
     ],
 )

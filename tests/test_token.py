@@ -86,6 +86,21 @@ def test_huge_expires_in_is_capped_at_a_day() -> None:
     assert token.expires_at == NOW + MAX_LIFETIME
 
 
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"expires_in": -(10**11)}, NOW - MAX_LIFETIME),
+        ({"expires_in": -(10**400)}, NOW - MAX_LIFETIME),
+        ({"access_token": make_jwt({"exp": -(10**15)})}, NOW - MAX_LIFETIME),
+        ({"access_token": make_jwt({"exp": -(10**15)}), "expires_in": 60}, NOW - MAX_LIFETIME),
+    ],
+)
+def test_wild_expiries_stay_within_a_day_of_the_request(fields: dict[str, object], expected: float) -> None:
+    # A year -1142 cannot be written as a date: token --json and status would fail to show it.
+    token = parse_token_response(body(**{"access_token": "a", **fields}), NOW)
+    assert token.expires_at == expected
+
+
 @pytest.mark.parametrize("given", [0, -30])
 def test_zero_or_negative_expires_in_gives_an_expired_token(given: int) -> None:
     token = parse_token_response(body(access_token="a", expires_in=given), NOW)
