@@ -47,10 +47,11 @@ class TruliooAuth(requests.auth.AuthBase):
 
     Arguments left as None are read from ``TRULIOO_CLIENT_ID``, ``TRULIOO_CLIENT_SECRET``,
     ``TRULIOO_TOKEN_URL``, ``TRULIOO_SCOPE``, ``TRULIOO_TOKEN_BUFFER``, ``TRULIOO_TIMEOUT``,
-    ``TRULIOO_CACHE_DIR``, ``TRULIOO_CACHE`` and ``TRULIOO_API_HOSTS``, then defaults. Nothing is
-    checked or read until the first request, so building one never raises; the first request
-    raises a ``TruliooError`` if a setting is wrong, or if its URL is not one a token may go to.
-    One object may be shared by threads: they share one token request per need.
+    ``TRULIOO_CACHE_DIR``, ``TRULIOO_CACHE``, ``TRULIOO_API_HOSTS``, ``TRULIOO_AUTH_METHOD``,
+    ``TRULIOO_AUDIENCE`` and ``TRULIOO_RESOURCE``, then defaults; ``scope=""`` asks for no scope.
+    Nothing is checked or read until the first request, so building one never raises; the first
+    request raises a ``TruliooError`` if a setting is wrong, or if its URL is not one a token may
+    go to. One object may be shared by threads: they share one token request per need.
     """
 
     def __init__(
@@ -70,6 +71,9 @@ class TruliooAuth(requests.auth.AuthBase):
         offline: bool = False,
         secret_prompt: Callable[[str], str] | None = None,
         proxies: Mapping[str, str] | None = None,
+        auth_method: str | None = None,
+        audience: str | None = None,
+        resource: str | None = None,
     ) -> None:
         """Keep the arguments; the environment is read at the first request.
 
@@ -89,6 +93,9 @@ class TruliooAuth(requests.auth.AuthBase):
             "cache_dir": cache_dir,
             "cache_enabled": cache,
             "api_hosts": api_hosts,
+            "auth_method": auth_method,
+            "audience": audience,
+            "resource": resource,
         }
         self._environ = environ
         self._clock = clock

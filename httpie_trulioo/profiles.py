@@ -7,6 +7,13 @@
     secret_env = "DEV_SECRET"   # the name of a variable that holds the secret
     api_hosts = ["*.trulioo.com"]   # where its tokens may be sent
 
+    [profiles.staging]          # another OAuth 2.0 server
+    token_url = "https://idp.example.com/oauth/token"
+    scope = ""                  # asks for no scope
+    auth_method = "client_secret_basic"
+    audience = "https://api.example.com/"
+    resource = "https://api.example.com/"
+
 ``TRULIOO_PROFILE=dev`` picks one. The secret itself never lives in this file: a profile with a
 ``client_secret`` key is refused.
 """
@@ -19,8 +26,12 @@ from collections.abc import Mapping
 
 from .errors import ConfigurationError
 
-PROFILE_KEYS = ("token_url", "scope", "client_id", "secret_env", "api_hosts")
+PROFILE_KEYS = (
+    "token_url", "scope", "client_id", "secret_env", "api_hosts", "auth_method", "audience", "resource"
+)  # fmt: skip
 _LIST_KEYS = frozenset({"api_hosts"})  # keys whose value is a list of strings; the others are strings
+# Keys whose empty value means something: scope = "" asks for no scope.
+_MAY_BE_EMPTY = frozenset({"scope"})
 
 
 def text_of(profile: Mapping[str, object], key: str) -> str | None:
@@ -99,11 +110,23 @@ def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str
                     f"{path}:{_line_of(text, key, name)}: {key} in profile {name!r} must be a "
                     "non-empty list of strings."
                 )
-        elif not isinstance(value, str) or not value:
+        elif not isinstance(value, str) or (not value and key not in _MAY_BE_EMPTY):
             raise ConfigurationError(
                 f"{path}:{_line_of(text, key, name)}: {key} in profile {name!r} must be a non-empty string."
             )
+        elif key == "auth_method":
+            _check_auth_method(path, text, name, value)
     return dict(profile)
+
+
+def _check_auth_method(path: str, text: str, name: str, value: str) -> None:
+    from .settings import AUTH_METHODS  # noqa: PLC0415 - settings imports this module
+
+    if value.lower() not in AUTH_METHODS:
+        raise ConfigurationError(
+            f"{path}:{_line_of(text, 'auth_method', name)}: auth_method in profile {name!r} must be "
+            f"{' or '.join(AUTH_METHODS)}; it is {value!r}."
+        )
 
 
 def _line_of(text: str, key: str, profile: str | None = None) -> int:

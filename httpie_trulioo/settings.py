@@ -6,6 +6,7 @@ import math
 import os
 from collections.abc import Mapping
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 from .profiles import text_of
@@ -22,6 +23,10 @@ DEFAULT_TIMEOUT = 30.0
 # No token request is worth waiting an hour for; the bound also keeps the value within what the
 # thread and socket calls that enforce it accept.
 MAX_TIMEOUT = 3600.0
+# How the client authenticates to the token endpoint (RFC 6749 section 2.3.1): in the form, as
+# Trulioo documents, or in an HTTP Basic header, which every OAuth 2.0 server must accept.
+AUTH_METHODS = ("client_secret_post", "client_secret_basic")
+DEFAULT_AUTH_METHOD = AUTH_METHODS[0]
 
 LOG_LEVELS = ("warning", "info", "debug")  # TRULIOO_LOG: how much the plugin says on stderr
 _CACHE_OFF = frozenset({"off", "0", "false", "no"})
@@ -38,6 +43,9 @@ class Settings(NamedTuple):
     cache_dir: str | None = None
     cache_enabled: bool = True
     api_hosts: tuple[str, ...] = default_api_hosts(DEFAULT_TOKEN_URL)
+    auth_method: str = DEFAULT_AUTH_METHOD
+    audience: str = ""  # "" sends no audience field
+    resource: str = ""  # "" sends no resource field (RFC 8707)
 
 
 def load_settings(
@@ -51,13 +59,21 @@ def load_settings(
     cache_dir: str | None = None,
     cache_enabled: bool | None = None,
     api_hosts: tuple[str, ...] | None = None,
+    auth_method: str | None = None,
+    audience: str | None = None,
+    resource: str | None = None,
 ) -> Settings:
-    """Merge explicit arguments over environment variables over a profile over defaults; check them."""
+    """Merge explicit arguments over environment variables over a profile over defaults; check them.
+
+    A scope set to the empty string, anywhere, asks for no scope; an unset one falls through.
+    """
     profile = profile or {}
     url = _first(
         token_url, environ.get("TRULIOO_TOKEN_URL"), text_of(profile, "token_url"), DEFAULT_TOKEN_URL
     )
-    chosen_scope = _first(scope, environ.get("TRULIOO_SCOPE"), text_of(profile, "scope"), DEFAULT_SCOPE)
+    chosen_scope = _set_or_default(
+        scope, environ.get("TRULIOO_SCOPE"), text_of(profile, "scope"), DEFAULT_SCOPE
+    )
     token_buffer = _seconds(
         "TRULIOO_TOKEN_BUFFER", token_buffer, environ, DEFAULT_TOKEN_BUFFER, least=0.0, most=MAX_LIFETIME
     )
@@ -75,11 +91,48 @@ def load_settings(
         cache_dir=_folder(cache_dir if cache_dir is not None else environ.get("TRULIOO_CACHE_DIR")),
         cache_enabled=cache_enabled,
         api_hosts=api_hosts if api_hosts is not None else _api_hosts(environ, profile, url),
+        auth_method=_auth_method(
+            _optional(auth_method, environ.get("TRULIOO_AUTH_METHOD"), text_of(profile, "auth_method"))
+        ),
+        audience=_optional(audience, environ.get("TRULIOO_AUDIENCE"), text_of(profile, "audience")),
+        resource=_resource(
+            _optional(resource, environ.get("TRULIOO_RESOURCE"), text_of(profile, "resource"))
+        ),
     )
 
 
 def _first(*candidates: str | None) -> str:
     return next(candidate for candidate in candidates if candidate)
+
+
+def _set_or_default(*candidates: str | None) -> str:
+    """The first candidate that is set, even to "" (which stays ""); blanks count as ""."""
+    chosen = next(candidate for candidate in candidates if candidate is not None)
+    return chosen if chosen.strip() else ""
+
+
+def _optional(*candidates: str | None) -> str:
+    """The first candidate that is not blank, without surrounding spaces; "" when there is none."""
+    return next((candidate.strip() for candidate in candidates if candidate and candidate.strip()), "")
+
+
+def _auth_method(chosen: str) -> str:
+    method = chosen.lower() or DEFAULT_AUTH_METHOD
+    if method not in AUTH_METHODS:
+        raise ConfigurationError(
+            f"TRULIOO_AUTH_METHOD must be {' or '.join(AUTH_METHODS)}; it is {chosen!r}."
+        )
+    return method
+
+
+def _resource(chosen: str) -> str:
+    """RFC 8707 section 2: a resource is an absolute URI without a fragment."""
+    if chosen and (not urlsplit(chosen).scheme or "#" in chosen):
+        raise ConfigurationError(
+            f"TRULIOO_RESOURCE must be an absolute URI without a fragment, such as "
+            f"https://api.example.com/; it is {chosen!r}."
+        )
+    return chosen
 
 
 def _api_hosts(environ: Mapping[str, str], profile: Mapping[str, object], token_url: str) -> tuple[str, ...]:

@@ -279,6 +279,14 @@ client_id = "someone-else"
         ),
         ('[profiles.dev]\nscope = "napi.api"\nscope = = "x"\n', ": not valid TOML: "),
         ("[profiles.dev]\nscope = 5\n", ":2: scope in profile 'dev' must be a non-empty string."),
+        ('[profiles.dev]\naudience = ""\n', ":2: audience in profile 'dev' must be a non-empty string."),
+        (
+            '[profiles.dev]\nauth_method = "basic"\n',
+            (
+                ":2: auth_method in profile 'dev' must be client_secret_post or client_secret_basic; "
+                "it is 'basic'."
+            ),
+        ),
         ('[profiles.dev]\n\n\nscopes = "x"\n', ":4: unknown key 'scopes' in profile 'dev'"),
         ('[profiles.qa]\nscope = "x"\n', ": no profile named 'dev' (TRULIOO_PROFILE); profiles: qa."),
         ('profiles = "dev"\n', ":1: 'profiles' must be a table."),
