@@ -29,12 +29,31 @@ WITHHELD = "<withheld: it quotes the client secret>"
 # Far past MAX_LIFETIME: a larger integer ExpiresIn is clamped here before float() sees it.
 _HUGE = 10**12
 
+# Hints for OAuth 2.0 errors (RFC 6749 section 5.2, RFC 8707 section 2), by the error and by
+# whether the field it is about (the scope, the resource) was sent.
 _HINTS = {
-    "invalid_client": "check the client id and secret (--auth=CLIENT_ID:CLIENT_SECRET).",
-    "invalid_scope": "check TRULIOO_SCOPE: this client may not be allowed that scope.",
-    "unsupported_grant_type": "this client is not allowed the client_credentials grant.",
-    "unauthorized_client": "this client is not allowed the client_credentials grant.",
-    "invalid_request": "check TRULIOO_TOKEN_URL: it may not be a Trulioo token endpoint.",
+    ("invalid_scope", True): (
+        "check TRULIOO_SCOPE: this client may not be allowed the scope asked for "
+        "(an empty TRULIOO_SCOPE asks for none)."
+    ),
+    ("invalid_scope", False): (
+        "no scope was asked for (TRULIOO_SCOPE is empty): set TRULIOO_SCOPE to one this client is allowed."
+    ),
+    ("invalid_target", True): "check TRULIOO_RESOURCE: this server does not accept it for this client.",
+    ("invalid_target", False): "this server may want a resource indicator: set TRULIOO_RESOURCE.",
+    ("unsupported_grant_type", True): "this server or client does not allow the client_credentials grant.",
+    ("unauthorized_client", True): "this client is not allowed the client_credentials grant.",
+}
+# When the server says why in its own words, a guess of ours could contradict it: this hint only
+# names what shapes the request.
+_NEUTRAL_HINT = (
+    "see the server's reason; what is sent is set by TRULIOO_TOKEN_URL, TRULIOO_AUTH_METHOD, "
+    "TRULIOO_SCOPE, TRULIOO_AUDIENCE and TRULIOO_RESOURCE."
+)
+# How the client authenticated, where that put the credentials, and the other method to try.
+_CLIENT_AUTH = {
+    "client_secret_post": ("in the form", "client_secret_basic", "HTTP Basic"),
+    "client_secret_basic": ("as HTTP Basic", "client_secret_post", "them in the form"),
 }
 
 
@@ -162,11 +181,23 @@ def jwt_expiry(access_token: str) -> float | None:
     return float(exp)
 
 
-def describe_failure(status: int, body: bytes, hidden: SecretEcho | None = None) -> str:
-    """One line that says why the token endpoint refused, from its status and OAuth error body."""
+def describe_failure(
+    status: int,
+    body: bytes,
+    hidden: SecretEcho | None = None,
+    *,
+    auth_method: str = "client_secret_post",
+    scope_sent: bool = True,
+    resource_sent: bool = False,
+) -> str:
+    """One line that says why the token endpoint refused, from its status and OAuth error body.
+
+    The hint follows what was sent (how the client authenticated, whether a scope or a resource
+    went with it) and never contradicts the server's own error_description.
+    """
     error, description = _oauth_error(body, hidden)
     if error:
-        hint = _HINTS.get(error, "check the client id, secret, TRULIOO_SCOPE and TRULIOO_TOKEN_URL.")
+        hint = _hint(error, description, auth_method, scope_sent=scope_sent, resource_sent=resource_sent)
         detail = f" ({description})" if description else ""
         return f"the token endpoint answered {status} {error}{detail}: {hint}"
     if status >= 500:
@@ -176,13 +207,54 @@ def describe_failure(status: int, body: bytes, hidden: SecretEcho | None = None)
             f"the token endpoint answered {status}, a redirect; it is not followed so that the "
             "secret goes nowhere else: set TRULIOO_TOKEN_URL to the final address."
         )
+    if status == 401:
+        return f"the token endpoint answered 401: {_client_hint(auth_method)}"
     return f"the token endpoint answered {status}: check TRULIOO_TOKEN_URL."
 
 
-def raise_for_failure(status: int, body: bytes, hidden: SecretEcho | None = None) -> None:
+def raise_for_failure(
+    status: int,
+    body: bytes,
+    hidden: SecretEcho | None = None,
+    *,
+    auth_method: str = "client_secret_post",
+    scope_sent: bool = True,
+    resource_sent: bool = False,
+) -> None:
     """Raise TokenRequestFailed unless ``status`` is 200."""
     if status != 200:
-        raise TokenRequestFailed(describe_failure(status, body, hidden))
+        raise TokenRequestFailed(
+            describe_failure(
+                status,
+                body,
+                hidden,
+                auth_method=auth_method,
+                scope_sent=scope_sent,
+                resource_sent=resource_sent,
+            )
+        )
+
+
+def _hint(error: str, description: str, auth_method: str, *, scope_sent: bool, resource_sent: bool) -> str:
+    if error == "invalid_client":
+        return _client_hint(auth_method)
+    sent = {"invalid_scope": scope_sent, "invalid_target": resource_sent}.get(error, True)
+    known = _HINTS.get((error, sent))
+    if known:
+        return known
+    if description:
+        return _NEUTRAL_HINT
+    if error == "invalid_request":
+        return "check TRULIOO_TOKEN_URL (is it an OAuth 2.0 token endpoint?) and TRULIOO_AUTH_METHOD."
+    return "check the client id, secret, TRULIOO_SCOPE and TRULIOO_TOKEN_URL."
+
+
+def _client_hint(auth_method: str) -> str:
+    where, other, other_way = _CLIENT_AUTH.get(auth_method, _CLIENT_AUTH["client_secret_post"])
+    return (
+        f"check the client id and secret, sent {where} ({auth_method}); "
+        f"if the server wants {other_way}, set TRULIOO_AUTH_METHOD={other}."
+    )
 
 
 def _oauth_error(body: bytes, hidden: SecretEcho | None) -> tuple[str, str]:

@@ -226,7 +226,8 @@ def test_wrong_secret_is_one_clear_line(server: RunningServer, http_env: dict[st
     )
     assert line == (
         "http: error: TokenRequestFailed: the token endpoint answered 400 invalid_client "
-        "(fake-trulioo: invalid_client): check the client id and secret (--auth=CLIENT_ID:CLIENT_SECRET)."
+        "(fake-trulioo: invalid_client): check the client id and secret, sent in the form "
+        "(client_secret_post); if the server wants HTTP Basic, set TRULIOO_AUTH_METHOD=client_secret_basic."
     )
 
 

@@ -102,7 +102,9 @@ def test_token_endpoint_error_is_one_line(env: dict[str, str]) -> None:
     assert result.stderr.splitlines() == [
         (
             "httpie-trulioo: error: the token endpoint answered 400 invalid_client "
-            "(fake-trulioo: invalid_client): check the client id and secret (--auth=CLIENT_ID:CLIENT_SECRET)."
+            "(fake-trulioo: invalid_client): check the client id and secret, sent in the form "
+            "(client_secret_post); if the server wants HTTP Basic, "
+            "set TRULIOO_AUTH_METHOD=client_secret_basic."
         )
     ]
 

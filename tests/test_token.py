@@ -171,7 +171,8 @@ def test_short_lived_token_is_reused_for_half_its_life() -> None:
         ("invalid_client", "check the client id and secret"),
         ("invalid_scope", "TRULIOO_SCOPE"),
         ("unsupported_grant_type", "client_credentials grant"),
-        ("something_new", "check the client id, secret"),
+        ("something_new", "see the server's reason"),
+        ("invalid_request", "see the server's reason"),
     ],
 )
 def test_oauth_errors_are_one_line_with_a_hint(error: str, hint: str) -> None:
@@ -184,6 +185,80 @@ def test_oauth_errors_are_one_line_with_a_hint(error: str, hint: str) -> None:
 def test_error_without_description() -> None:
     assert describe_failure(400, body(error="invalid_client")).startswith(
         "the token endpoint answered 400 invalid_client: check"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "hint"),
+    [
+        (
+            "invalid_request",
+            "check TRULIOO_TOKEN_URL (is it an OAuth 2.0 token endpoint?) and TRULIOO_AUTH_METHOD.",
+        ),
+        ("something_new", "check the client id, secret, TRULIOO_SCOPE and TRULIOO_TOKEN_URL."),
+    ],
+)
+def test_without_the_servers_reason_the_hint_guesses(error: str, hint: str) -> None:
+    assert describe_failure(400, body(error=error)) == f"the token endpoint answered 400 {error}: {hint}"
+
+
+@pytest.mark.parametrize("error", ["invalid_request", "invalid_grant", "access_denied", "something_new"])
+def test_a_servers_reason_is_shown_and_never_contradicted(error: str) -> None:
+    message = describe_failure(400, body(error=error, error_description="missing parameter: resource"))
+    assert message == (
+        f"the token endpoint answered 400 {error} (missing parameter: resource): see the server's reason; "
+        "what is sent is set by TRULIOO_TOKEN_URL, TRULIOO_AUTH_METHOD, TRULIOO_SCOPE, TRULIOO_AUDIENCE "
+        "and TRULIOO_RESOURCE."
+    )
+    assert "Trulioo token endpoint" not in message
+
+
+@pytest.mark.parametrize(
+    ("method", "sent", "other"),
+    [
+        ("client_secret_post", "in the form (client_secret_post)", "TRULIOO_AUTH_METHOD=client_secret_basic"),
+        (
+            "client_secret_basic",
+            "as HTTP Basic (client_secret_basic)",
+            "TRULIOO_AUTH_METHOD=client_secret_post",
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    ("status", "raw"),
+    [
+        (400, body(error="invalid_client")),
+        (401, body(error="invalid_client", error_description="no")),
+        (401, b""),
+    ],
+)
+def test_invalid_client_names_the_method_used_and_suggests_the_other(
+    method: str, sent: str, other: str, status: int, raw: bytes
+) -> None:
+    message = describe_failure(status, raw, auth_method=method)
+    assert f"check the client id and secret, sent {sent}; if the server wants" in message
+    assert message.endswith(f"set {other}.")
+
+
+def test_invalid_scope_blames_the_scope_only_when_one_was_sent() -> None:
+    sent = describe_failure(400, body(error="invalid_scope"), scope_sent=True)
+    assert sent.endswith(
+        "check TRULIOO_SCOPE: this client may not be allowed the scope asked for "
+        "(an empty TRULIOO_SCOPE asks for none)."
+    )
+    none = describe_failure(400, body(error="invalid_scope"), scope_sent=False)
+    assert none.endswith(
+        "no scope was asked for (TRULIOO_SCOPE is empty): set TRULIOO_SCOPE to one this client is allowed."
+    )
+
+
+def test_invalid_target_follows_whether_a_resource_was_sent() -> None:
+    raw = body(error="invalid_target", error_description="unknown resource")
+    assert describe_failure(400, raw, resource_sent=True).endswith(
+        "(unknown resource): check TRULIOO_RESOURCE: this server does not accept it for this client."
+    )
+    assert describe_failure(400, raw, resource_sent=False).endswith(
+        "(unknown resource): this server may want a resource indicator: set TRULIOO_RESOURCE."
     )
 
 
