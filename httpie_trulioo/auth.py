@@ -282,6 +282,9 @@ class TruliooAuth(requests.auth.AuthBase):
             client_secret=config.client_secret,
             timeout=settings.timeout,
             clock=self._clock,
+            auth_method=settings.auth_method,
+            audience=settings.audience,
+            resource=settings.resource,
         )
         log.info(
             "token …%s fetched from %s in %d ms%s",

@@ -19,6 +19,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from . import __version__
 from .echoes import SecretEcho
 from .errors import InvalidTokenResponse, TokenEndpointUnreachable
+from .grant import client_credentials_request
+from .settings import DEFAULT_AUTH_METHOD
 from .token import Token, parse_token_response, raise_for_failure
 from .urls import check_token_url, is_loopback
 
@@ -39,27 +41,34 @@ def fetch_token(
     client_secret: str,
     timeout: float,
     clock: Callable[[], float] = time.time,
+    auth_method: str = DEFAULT_AUTH_METHOD,
+    audience: str = "",
+    resource: str = "",
 ) -> Token:
     """POST the client-credentials form to ``token_url`` and return the token it answers with.
 
-    The form is the one Trulioo documents (client_secret_post). Redirects are not followed, so
-    the secret is never sent anywhere but ``token_url``. ``timeout`` bounds the whole exchange,
+    By default the form is the one Trulioo documents (client_secret_post); see
+    ``grant.client_credentials_request``. Redirects are not followed, so the secret is never sent
+    anywhere but ``token_url``. ``timeout`` bounds the whole exchange,
     from connecting to the last byte of the answer. ``REQUESTS_CA_BUNDLE`` and the proxy
     variables apply, as they do for requests, except that a loopback URL never uses a proxy.
     """
     check_token_url(token_url)
     parts = urlsplit(token_url)
     host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
-    form = {
-        "grant_type": "client_credentials",
-        "scope": scope,
-        "client_id": client_id,
-        "client_secret": client_secret,
-    }
+    grant = client_credentials_request(
+        client_id=client_id,
+        client_secret=client_secret,
+        scope=scope,
+        auth_method=auth_method,
+        audience=audience,
+        resource=resource,
+    )
     headers = {
         "Accept": "application/json",
         "Accept-Encoding": "identity",  # the size cap then holds for what is read, not what it inflates to
         "User-Agent": f"httpie-trulioo/{__version__}",
+        **grant.headers,
     }
     requested_at = clock()
     deadline = _Deadline()
@@ -74,7 +83,7 @@ def fetch_token(
             session.mount("https://", adapter)
             with session.post(
                 token_url,
-                data=form,
+                data=grant.form,
                 headers=headers,
                 timeout=timeout,
                 allow_redirects=False,
@@ -95,7 +104,9 @@ def fetch_token(
     # Error messages quote the server (error_description, a token type, an ExpiresIn); any of
     # that text that echoes the secret, in any form, is left out.
     hidden = SecretEcho(client_secret)
-    raise_for_failure(status, body, hidden)
+    raise_for_failure(
+        status, body, hidden, auth_method=auth_method, scope_sent=bool(scope), resource_sent=bool(resource)
+    )
     return parse_token_response(body, requested_at, hidden)
 
 

@@ -126,8 +126,15 @@ def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | 
         access_token=access_token,
         obtained_at=requested_at,
         expires_at=token_expiry(access_token, expires_in, requested_at),
-        scope=scope if isinstance(scope, str) else None,
+        scope=_granted_scope(scope, hidden),
     )
+
+
+def _granted_scope(value: object, hidden: SecretEcho | None) -> str | None:
+    """The scope the server granted, for the cache and status; withheld if it echoes the secret."""
+    if not isinstance(value, str):
+        return None
+    return WITHHELD if hidden is not None and hidden.heard_in(value) else value
 
 
 def token_expiry(access_token: str, expires_in: float | None, requested_at: float) -> float | None:

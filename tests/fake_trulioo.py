@@ -6,6 +6,7 @@ thread and change its behaviour through the attributes of ``FakeTrulioo``.
 - ``POST /connect/token``: the client-credentials grant, answered in Trulioo's shape
   (``Token``/``TokenType``/``ExpiresIn``) or the OAuth 2.0 one (``access_token``/...), with a JWT
   or an opaque token, and HTTP 400 ``invalid_client``/``invalid_scope``/``unsupported_grant_type``.
+  The client may authenticate in the form or with HTTP Basic (RFC 6749 section 2.3.1).
 - ``POST /_revoke`` makes the API refuse every token issued so far; ``GET /_stats`` counts the
   token and API requests; ``/_redirect?to=URL`` answers 307 to ``URL``, token or not (with
   ``&auth=1``, only to a good token, else 401).
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 DEMO_CLIENT_ID = "demo-client"
 DEMO_CLIENT_SECRET = "demo-secret:with-colon"
@@ -82,7 +83,9 @@ class FakeTrulioo:
         with self.lock:
             self.revoked.update(self.issued)
 
-    def answer_token(self, form: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def answer_token(
+        self, form: dict[str, str], authorization: str = ""
+    ) -> tuple[int, dict[str, str], bytes]:
         """The token endpoint: status, headers, body."""
         with self.lock:
             self.token_requests += 1
@@ -93,10 +96,11 @@ class FakeTrulioo:
             return self.token_override()
         if form.get("grant_type") != "client_credentials":
             return _oauth_error("unsupported_grant_type")
-        client_id = form.get("client_id", "")
-        if client_id not in self.clients or not hmac.compare_digest(
-            self.clients[client_id], form.get("client_secret", "")
-        ):
+        client_id, client_secret = _basic_credentials(authorization) or (
+            form.get("client_id", ""),
+            form.get("client_secret", ""),
+        )
+        if client_id not in self.clients or not hmac.compare_digest(self.clients[client_id], client_secret):
             return _oauth_error("invalid_client")
         scope = form.get("scope", "")
         if scope not in SCOPES:
@@ -140,6 +144,14 @@ class FakeTrulioo:
                 and token not in self.revoked
                 and self.clock() < known[0]
             )
+
+
+def _basic_credentials(authorization: str) -> tuple[str, str] | None:
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    client_id, _, client_secret = base64.b64decode(encoded).decode().partition(":")
+    return unquote_plus(client_id), unquote_plus(client_secret)
 
 
 def _oauth_error(error: str) -> tuple[int, dict[str, str], bytes]:
@@ -186,9 +198,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(405, {"Allow": "POST"}, b"")
                 return
             form = {key: values[0] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
-            fake.token_authorizations.append(self.headers.get("Authorization", ""))
+            authorization = self.headers.get("Authorization", "")
+            fake.token_authorizations.append(authorization)
             fake.token_headers.append(dict(self.headers.items()))
-            self._send(*fake.answer_token(form))
+            self._send(*fake.answer_token(form, authorization))
             return
         if path == "/_revoke" and self.command == "POST":
             fake.revoke_all()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import pytest
 import requests
@@ -19,6 +20,9 @@ from httpie_trulioo import TruliooAuth, TruliooError
 pytestmark = pytest.mark.e2e
 
 SECRET = "S3CRET-recognisable-7d1e:c0ffee"
+# The secret as it goes on the wire: form-encoded, and inside the HTTP Basic credentials.
+ENCODED_SECRET = quote_plus(SECRET, safe="")
+BASIC_CREDENTIALS = base64.b64encode(f"{CLIENT_ID}:{ENCODED_SECRET}".encode()).decode()
 
 
 @pytest.fixture
@@ -71,16 +75,21 @@ def test_wrong_secret_with_a_warm_cache_does_not_get_the_cached_token(
     assert server.fake.token_forms[-1]["client_secret"] == "guess"
 
 
+@pytest.mark.parametrize(
+    ("method", "authorization"),
+    [("client_secret_post", ""), ("client_secret_basic", f"Basic {BASIC_CREDENTIALS}")],
+)
 def test_netrc_credentials_are_not_added_to_the_token_request(
-    server: RunningServer, http_env: dict[str, str]
+    server: RunningServer, http_env: dict[str, str], method: str, authorization: str
 ) -> None:
     home = Path(http_env["HOME"])
     home.mkdir(parents=True, exist_ok=True)
     netrc = home / ".netrc"
     netrc.write_text("machine 127.0.0.1 login someone password netrc-password\n")
     netrc.chmod(0o600)
+    http_env["TRULIOO_AUTH_METHOD"] = method
     assert run_http(auth_call(server, http_env), http_env).returncode == 0
-    assert server.fake.token_authorizations == [""]
+    assert server.fake.token_authorizations == [authorization]
 
 
 # --- the sweep: every error path, looking for the secret and the tokens -------------------------------
@@ -113,6 +122,21 @@ ERROR_PATHS = {
     "bad setting": ({"TRULIOO_TOKEN_BUFFER": "soon"}, None, SECRET),
     "timeout": ({"TRULIOO_TIMEOUT": "0.3"}, "slow", SECRET),
     "refused": ({"TRULIOO_TOKEN_URL": "http://127.0.0.1:9/connect/token"}, None, SECRET),
+    "wrong secret over HTTP Basic": ({"TRULIOO_AUTH_METHOD": "client_secret_basic"}, None, "wrong-" + SECRET),
+    "HTTP Basic credentials echoed": (
+        {"TRULIOO_AUTH_METHOD": "client_secret_basic"},
+        lambda: (
+            400,
+            {},
+            json.dumps(
+                {
+                    "error": "invalid_client",
+                    "error_description": f"got Basic {BASIC_CREDENTIALS}, {ENCODED_SECRET}",
+                }
+            ).encode(),
+        ),
+        SECRET,
+    ),
 }
 
 
@@ -132,14 +156,17 @@ def test_no_error_path_shows_the_secret(
         server.fake.token_override = override  # type: ignore[assignment]
     result = run_http(auth_call(server, http_env, "--session=sweep", secret=secret), http_env)
     assert result.returncode == 1
-    assert leaks(result.stdout + result.stderr, [SECRET, secret]) == []
+    assert leaks(result.stdout + result.stderr, [SECRET, secret, ENCODED_SECRET, BASIC_CREDENTIALS]) == []
     # The same failure through the Python API: the exception's message and repr.
     environ = {key: value for key, value in http_env.items() if key.startswith("TRULIOO_")}
     auth = TruliooAuth(CLIENT_ID, secret, environ=environ)
     with pytest.raises(TruliooError) as caught:
         auth(requests.Request("GET", server.url + "/x").prepare())
-    assert leaks(str(caught.value) + repr(caught.value), [SECRET, secret]) == []
-    assert leaks(files_text(tmp_path), [SECRET, secret]) == []
+    assert (
+        leaks(str(caught.value) + repr(caught.value), [SECRET, secret, ENCODED_SECRET, BASIC_CREDENTIALS])
+        == []
+    )
+    assert leaks(files_text(tmp_path), [SECRET, secret, ENCODED_SECRET, BASIC_CREDENTIALS]) == []
 
 
 def files_text(folder: Path) -> str:

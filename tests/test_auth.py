@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
 import socket
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pytest
 import requests
@@ -400,3 +402,32 @@ def test_insecure_token_url_is_refused_before_anything_is_sent(cache_dir: Path) 
     )
     with pytest.raises(InsecureTokenURL):
         auth(requests.Request("GET", "http://127.0.0.1:9/x").prepare())
+
+
+def test_basic_auth_sends_the_credentials_in_the_header_only(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    auth = make_auth(server, cache_dir, clock, auth_method="client_secret_basic")
+    assert api(server, auth).status_code == 200
+    assert server.fake.token_forms == [{"grant_type": "client_credentials", "scope": "workflow.studio.api"}]
+    encoded = base64.b64encode(f"{CLIENT_ID}:{quote_plus(CLIENT_SECRET, safe='')}".encode()).decode()
+    assert server.fake.token_authorizations == [f"Basic {encoded}"]
+
+
+def test_audience_and_resource_are_sent_and_an_empty_scope_is_not(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    auth = make_auth(
+        server, cache_dir, clock, scope="", audience="https://api.example.com/", resource="urn:example:api"
+    )
+    with pytest.raises(TokenRequestFailed, match="no scope was asked for"):
+        api(server, auth)  # the fake Trulioo insists on a scope
+    assert server.fake.token_forms == [
+        {
+            "grant_type": "client_credentials",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "audience": "https://api.example.com/",
+            "resource": "urn:example:api",
+        }
+    ]
