@@ -136,12 +136,14 @@ class TruliooAuth(requests.auth.AuthBase):
         return self._obtain(self._configure(), rejected=None)[0]
 
     def describe(self) -> dict[str, str]:
-        """The token URL, scope and client id in use (never the secret)."""
+        """The token URL, scope, client id, audience and resource in use (never the secret)."""
         config = self._configure()
         return {
             "token_url": config.settings.token_url,
             "scope": config.settings.scope,
             "client_id": config.client_id,
+            "audience": config.settings.audience,
+            "resource": config.settings.resource,
         }
 
     def _offline_token(self, config: _Config) -> str:
@@ -196,7 +198,14 @@ class TruliooAuth(requests.auth.AuthBase):
             settings=settings,
             client_id=client_id,
             client_secret=secret,
-            key=CacheKey.build(settings.token_url, settings.scope, client_id, secret),
+            key=CacheKey.build(
+                settings.token_url,
+                settings.scope,
+                client_id,
+                secret,
+                audience=settings.audience,
+                resource=settings.resource,
+            ),
             cache=_open_cache(settings),
         )
 

@@ -33,28 +33,50 @@ _ENTRY_START = b'{"version": %d, ' % CACHE_VERSION  # how every file ``store`` w
 
 
 class CacheKey(NamedTuple):
-    """What a cached token belongs to: the non-secret fields, and a file name that hides the secret."""
+    """What a cached token belongs to: the non-secret fields, and a file name that hides the secret.
+
+    The audience and the resource are in it, since a token is issued for them. The client
+    authentication method is not: the server gives the same client the same kind of token,
+    however it proved who it is.
+    """
 
     token_url: str
     scope: str
     client_id: str
     digest: str
+    audience: str = ""
+    resource: str = ""
 
     @classmethod
-    def build(cls, token_url: str, scope: str, client_id: str, client_secret: str) -> CacheKey:
+    def build(
+        cls,
+        token_url: str,
+        scope: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        audience: str = "",
+        resource: str = "",
+    ) -> CacheKey:
         """Hash the fields and a hash of the secret, so a wrong secret never matches an entry."""
         secret_hash = hashlib.sha256(b"httpie-trulioo secret\0" + client_secret.encode()).hexdigest()
-        material = "\0".join(("httpie-trulioo v1", token_url, scope, client_id, secret_hash))
-        return cls(token_url, scope, client_id, hashlib.sha256(material.encode()).hexdigest())
+        fields = ["httpie-trulioo v1", token_url, scope, client_id, secret_hash]
+        if audience or resource:
+            # Only then: a key without them names the same file as before they existed.
+            fields += ["audience", audience, "resource", resource]
+        digest = hashlib.sha256("\0".join(fields).encode()).hexdigest()
+        return cls(token_url, scope, client_id, digest, audience, resource)
 
 
 class Entry(NamedTuple):
-    """A cache file's content: the non-secret key fields and the token."""
+    """A cache file's content: the non-secret key fields and the token (with the scope granted)."""
 
     token_url: str
     scope: str
     client_id: str
     token: Token
+    audience: str = ""
+    resource: str = ""
 
 
 class Lookup(NamedTuple):
@@ -115,11 +137,13 @@ class TokenCache:
         if data is None:
             return Lookup(None, reason)
         entry = _decode_entry(data)
-        if entry is None or (entry.token_url, entry.scope, entry.client_id) != (
-            key.token_url,
-            key.scope,
-            key.client_id,
-        ):
+        if entry is None or (
+            entry.token_url,
+            entry.scope,
+            entry.client_id,
+            entry.audience,
+            entry.resource,
+        ) != (key.token_url, key.scope, key.client_id, key.audience, key.resource):
             return Lookup(None, "corrupt")
         return Lookup(entry.token)
 
@@ -167,6 +191,9 @@ class TokenCache:
             "token_url": key.token_url,
             "scope": key.scope,
             "client_id": key.client_id,
+            "granted_scope": token.scope,
+            "audience": key.audience,
+            "resource": key.resource,
         }
         fd, temp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.folder)
         try:
@@ -249,13 +276,27 @@ def _decode_entry(data: bytes) -> Entry | None:
     access_token = entry.get("token")
     expires_at = entry.get("expires_at")
     obtained_at = entry.get("obtained_at")
-    fields = (entry.get("token_url"), entry.get("scope"), entry.get("client_id"))
+    # granted_scope, audience and resource came later: a file without them is still read.
+    granted_scope = entry.get("granted_scope")
+    token_url, scope, client_id = entry.get("token_url"), entry.get("scope"), entry.get("client_id")
+    audience, resource = entry.get("audience", ""), entry.get("resource", "")
     if not (_is_time(expires_at) and _is_time(obtained_at) and is_token_text(access_token)):
         return None
-    token_url, scope, client_id = fields
-    if not (isinstance(token_url, str) and isinstance(scope, str) and isinstance(client_id, str)):
+    if not (
+        isinstance(token_url, str)
+        and isinstance(scope, str)
+        and isinstance(client_id, str)
+        and isinstance(audience, str)
+        and isinstance(resource, str)
+    ):
         return None
-    return Entry(token_url, scope, client_id, Token(access_token, obtained_at, expires_at))
+    token = Token(
+        access_token,
+        obtained_at,
+        expires_at,
+        scope=granted_scope if isinstance(granted_scope, str) else None,
+    )
+    return Entry(token_url, scope, client_id, token, audience, resource)
 
 
 def _is_time(value: object) -> TypeGuard[float]:

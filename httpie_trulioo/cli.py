@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser(
         "status",
         help="list the cached tokens (never the tokens themselves)",
-        description="List the cached tokens: client id, token URL, scope, when obtained, when they expire.",
+        description="List the cached tokens: client id, token URL, scope asked for and granted, "
+        "audience and resource (when set), when obtained, when they expire.",
     )
     status.add_argument("--json", action="store_true", help="print JSON for scripts")
     status.add_argument("--claims", action="store_true", help="add the JWT claims scope, aud, client_id, exp")
@@ -93,6 +94,7 @@ def _token(args: argparse.Namespace) -> int:
         "expires_at": _iso(token.expires_at),
         "expires_in": int(token.expires_at - time.time()) if token.expires_at is not None else None,
         **auth.describe(),
+        "granted_scope": token.scope,  # as the server answered; None if it did not say
     }
     print(json.dumps(details, indent=2))
     return 0
@@ -124,13 +126,28 @@ def _status(args: argparse.Namespace) -> int:
     if not rows:
         print("no cached tokens")
         return 0
-    table = [["CLIENT ID", "TOKEN URL", "SCOPE", "OBTAINED AT", "EXPIRES IN", "STATE"]]
+    # The audience and resource columns appear only when some entry has one.
+    extra = [name for name in ("audience", "resource") if any(row[name] for row in rows)]
+    table = [
+        [
+            "CLIENT ID",
+            "TOKEN URL",
+            "SCOPE",
+            "GRANTED",
+            *(name.upper() for name in extra),
+            "OBTAINED AT",
+            "EXPIRES IN",
+            "STATE",
+        ]
+    ]
     for entry, row in zip(entries, rows, strict=True):
         table.append(
             [
                 row["client_id"],
                 row["token_url"],
-                row["scope"],
+                row["scope"] or "-",
+                _printable(row["granted_scope"]) or "-",
+                *(row[name] or "-" for name in extra),
                 _local(entry.token.obtained_at),
                 _in(row["expires_in"]),
                 "expired" if row["expired"] else "valid",
@@ -160,6 +177,9 @@ def _describe(entry: Entry, now: float, with_claims: bool) -> dict[str, Any]:
         "client_id": entry.client_id,
         "token_url": without_userinfo(entry.token_url),  # an older version may have kept one
         "scope": entry.scope,
+        "granted_scope": token.scope,
+        "audience": entry.audience,
+        "resource": entry.resource,
         "obtained_at": _iso(token.obtained_at),
         "expires_at": _iso(expires_at),
         "expires_in": int(expires_at - now),
@@ -199,6 +219,11 @@ def _clear(args: argparse.Namespace) -> int:
     whose = f" of client {args.client_id!r}" if args.client_id is not None else ""
     print(f"removed {removed} cached token{'' if removed == 1 else 's'}{whose} from {cache.folder}")
     return 0
+
+
+def _printable(text: str | None) -> str:
+    """Server text for a table cell: no escapes, no line breaks."""
+    return "".join(ch if ch.isprintable() else " " for ch in text or "")
 
 
 def _iso(epoch: float | None) -> str | None:

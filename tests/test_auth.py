@@ -431,3 +431,35 @@ def test_audience_and_resource_are_sent_and_an_empty_scope_is_not(
             "resource": "urn:example:api",
         }
     ]
+
+
+def test_audience_and_resource_are_part_of_the_key_and_the_auth_method_is_not(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    for options in (
+        {},
+        {"auth_method": "client_secret_basic"},
+        {"audience": "a"},
+        {"audience": "a", "auth_method": "client_secret_basic"},
+        {"resource": "urn:r"},
+        {"audience": "a", "resource": "urn:r"},
+    ):
+        assert api(server, make_auth(server, cache_dir, clock, **options)).status_code == 200
+    assert [(form.get("audience"), form.get("resource")) for form in server.fake.token_forms] == [
+        (None, None),
+        ("a", None),
+        (None, "urn:r"),
+        ("a", "urn:r"),
+    ]
+
+
+def test_granted_scope_is_kept_and_withheld_if_it_echoes_the_secret(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    assert make_auth(server, cache_dir, clock).token().scope == "workflow.studio.api"
+    assert make_auth(server, cache_dir, clock).token().scope == "workflow.studio.api"  # from the cache
+    echo = {"access_token": "t0k", "expires_in": 600, "scope": f"read {CLIENT_SECRET}"}
+    server.fake.token_override = answer(200, json.dumps(echo).encode())  # type: ignore[assignment]
+    token = make_auth(server, cache_dir, clock, scope="napi.api").token()
+    assert token.scope == "<withheld: it quotes the client secret>"
+    assert all(CLIENT_SECRET not in path.read_text() for path in cache_dir.iterdir())

@@ -38,6 +38,47 @@ def test_key_depends_on_every_field_and_the_secret() -> None:
     assert len(digests) == 5
 
 
+def test_audience_and_resource_are_part_of_the_key() -> None:
+    base = ("https://auth.example/connect/token", "workflow.studio.api", "client-1", "s3cret-VALUE")
+    digests = {
+        CacheKey.build(*base, audience=audience, resource=resource).digest
+        for audience, resource in (("", ""), ("a", ""), ("", "a"), ("a", "b"), ("b", "a"))
+    }
+    assert len(digests) == 5
+
+
+def test_a_key_without_audience_or_resource_names_the_file_it_named_before_them() -> None:
+    # The digest of KEY as the first release computed it: its cached tokens stay valid on upgrade.
+    assert KEY.digest == "70a63f1c35398c840423ca87cc1726a0ad8995d906064da090af941ee4b10f23"
+
+
+def test_an_entry_written_before_granted_scope_audience_and_resource_is_read(cache: TokenCache) -> None:
+    old = {
+        "version": 1,
+        "token": "tok-abc",
+        "expires_at": NOW + 3600,
+        "obtained_at": NOW,
+        "token_url": KEY.token_url,
+        "scope": KEY.scope,
+        "client_id": KEY.client_id,
+    }
+    Path(cache.path(KEY)).write_text(json.dumps(old))
+    os.chmod(cache.path(KEY), 0o600)
+    assert cache.load(KEY).token == Token("tok-abc", NOW, NOW + 3600, scope=None)
+
+
+def test_the_granted_scope_is_kept_and_the_audience_and_resource_must_match(cache: TokenCache) -> None:
+    key = CacheKey.build(*KEY[:3], "s3cret-VALUE", audience="https://api.example/", resource="urn:r")
+    cache.store(key, TOKEN._replace(scope="read"))
+    assert cache.load(key).token == Token("tok-abc", NOW, NOW + 3600, scope="read")
+    (entry,) = [entry for _, entry in cache.entries()]
+    assert entry is not None
+    assert (entry.audience, entry.resource, entry.token.scope) == ("https://api.example/", "urn:r", "read")
+    # A file whose fields do not match the key that named it is not trusted.
+    assert cache.load(key._replace(audience="other")).reason == "corrupt"
+    assert cache.load(key._replace(resource="")).reason == "corrupt"
+
+
 def test_key_does_not_hold_the_secret() -> None:
     assert "s3cret-VALUE" not in repr(KEY)
 
@@ -56,7 +97,18 @@ def test_files_are_owner_only(cache: TokenCache) -> None:
 def test_file_holds_only_the_token_and_non_secret_fields(cache: TokenCache) -> None:
     cache.store(KEY, TOKEN)
     entry = json.loads(Path(cache.path(KEY)).read_text())
-    assert set(entry) == {"version", "token", "expires_at", "obtained_at", "token_url", "scope", "client_id"}
+    assert set(entry) == {
+        "version",
+        "token",
+        "expires_at",
+        "obtained_at",
+        "token_url",
+        "scope",
+        "client_id",
+        "granted_scope",
+        "audience",
+        "resource",
+    }
     assert "s3cret-VALUE" not in Path(cache.path(KEY)).read_text()
 
 

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,10 @@ def test_token_prints_a_token_the_api_accepts_and_reuses_it(
 def test_token_json(server: RunningServer, env: dict[str, str]) -> None:
     result = command(["token", "--json"], env)
     details = json.loads(result.stdout)
-    assert set(details) == {"token", "expires_at", "expires_in", "token_url", "scope", "client_id"}
+    assert set(details) == {
+        "token", "expires_at", "expires_in", "token_url", "scope", "client_id", "granted_scope", "audience",
+        "resource",
+    }  # fmt: skip
     assert details["token"] in server.fake.issued
     assert 3500 < details["expires_in"] <= 3599
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", details["expires_at"])
@@ -68,6 +72,11 @@ def test_token_json(server: RunningServer, env: dict[str, str]) -> None:
         server.token_url,
         "workflow.studio.api",
         CLIENT_ID,
+    )
+    assert (details["granted_scope"], details["audience"], details["resource"]) == (
+        "workflow.studio.api",
+        "",
+        "",
     )
     assert CLIENT_SECRET not in result.stdout
 
@@ -124,9 +133,11 @@ def test_help_on_each_subcommand(env: dict[str, str], args: list[str]) -> None:
 # --- httpie-trulioo status and clear ----------------------------------------------------------
 
 
-def store(cache_dir: Path, client_id: str, scope: str, token: Token) -> None:
+def store(cache_dir: Path, client_id: str, scope: str, token: Token, **audience_resource: str) -> None:
     cache_dir.mkdir(mode=0o700, exist_ok=True)
-    key = CacheKey.build("https://auth.example/connect/token", scope, client_id, "whatever")
+    key = CacheKey.build(
+        "https://auth.example/connect/token", scope, client_id, "whatever", **audience_resource
+    )
     TokenCache(str(cache_dir), 1).store(key, token)
 
 
@@ -146,6 +157,7 @@ def test_status_lists_entries_without_tokens(
         "TOKEN",
         "URL",
         "SCOPE",
+        "GRANTED",
         "OBTAINED",
         "AT",
         "EXPIRES",
@@ -153,8 +165,9 @@ def test_status_lists_entries_without_tokens(
         "STATE",
     ]
     rows = {line.split()[0]: line.split() for line in lines[3:]}
-    assert rows[CLIENT_ID][1:3] == [server.token_url, "workflow.studio.api"]
+    assert rows[CLIENT_ID][1:4] == [server.token_url, "workflow.studio.api", "workflow.studio.api"]
     assert rows[CLIENT_ID][-3:] == ["60", "min", "valid"]
+    assert rows["old-client"][2:4] == ["napi.api", "-"]  # the server did not say what it granted
     assert rows["old-client"][-2:] == ["-", "expired"]
     (token,) = server.fake.issued
     assert token not in result.stdout
@@ -168,8 +181,10 @@ def test_status_json_and_claims(server: RunningServer, env: dict[str, str], cach
     assert report["cache_dir"] == str(cache_dir)
     (entry,) = report["tokens"]
     assert set(entry) == {
-        "client_id", "token_url", "scope", "obtained_at", "expires_at", "expires_in", "expired", "claims"
+        "client_id", "token_url", "scope", "granted_scope", "audience", "resource", "obtained_at",
+        "expires_at", "expires_in", "expired", "claims",
     }  # fmt: skip
+    assert (entry["granted_scope"], entry["audience"], entry["resource"]) == ("workflow.studio.api", "", "")
     assert entry["claims"]["client_id"] == CLIENT_ID
     assert entry["claims"]["scope"] == "workflow.studio.api"
     assert set(entry["claims"]) == {"scope", "aud", "client_id", "exp"}
@@ -179,6 +194,21 @@ def test_status_json_and_claims(server: RunningServer, env: dict[str, str], cach
     text = command(["status", "--claims"], env).stdout
     assert '"aud": "trulioo-api"' in text
     assert token not in text
+
+
+def test_status_shows_audience_and_resource_columns_only_when_an_entry_has_one(
+    env: dict[str, str], cache_dir: Path
+) -> None:
+    later = time.time() + 3600
+    store(cache_dir, "plain", "", Token("t1", later - 3600, later, scope="\x1b[31mread\nwrite"))
+    assert "AUDIENCE" not in command(["status"], env).stdout
+    store(cache_dir, "for-api", "", Token("t2", later - 3600, later), resource="https://api.example/")
+    lines = command(["status"], env).stdout.splitlines()
+    assert lines[2].split()[4:8] == ["SCOPE", "GRANTED", "RESOURCE", "OBTAINED"]  # no audience: none has one
+    rows = {line.split()[0]: line.split() for line in lines[3:]}
+    assert rows["for-api"][2:5] == ["-", "-", "https://api.example/"]
+    assert rows["plain"][2:6] == ["-", "[31mread", "write", "-"]  # the server's text, without escapes
+    assert "\x1b" not in "\n".join(lines)
 
 
 def test_status_on_an_empty_cache(env: dict[str, str], cache_dir: Path) -> None:
