@@ -242,6 +242,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Tests open dozens of connections at once (64 processes, 32 threads); the default backlog
+    # of 5 could overflow and make a client fail for reasons that are not the plugin's.
+    request_queue_size = 128
 
     def __init__(self, port: int, fake: FakeTrulioo, verbose: bool) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
