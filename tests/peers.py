@@ -88,16 +88,13 @@ class Recorder:
         self._server.server_close()
 
 
-class ConnectProxy:
-    """A proxy on 127.0.0.1 that records request lines; CONNECT always tunnels to ``upstream``."""
+class _SocketServer:
+    """A listener on 127.0.0.1 that hands each connection to ``_handle`` in a thread of its own."""
 
-    def __init__(self, upstream: tuple[str, int] | None = None) -> None:
-        """Listen now on a free port; serve once entered."""
-        self.request_lines: list[str] = []
-        self.upstream = upstream
+    def __init__(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -108,6 +105,29 @@ class ConnectProxy:
             except OSError:
                 continue
             threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+
+    def _handle(self, client: socket.socket) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._listener.close()
+
+
+class ConnectProxy(_SocketServer):
+    """A proxy on 127.0.0.1 that records request lines; CONNECT always tunnels to ``upstream``."""
+
+    def __init__(self, upstream: tuple[str, int] | None = None) -> None:
+        """Listen now on a free port; serve once entered."""
+        super().__init__()
+        self.request_lines: list[str] = []
+        self.upstream = upstream
+        self.url = f"http://{self.address}"
 
     def _handle(self, client: socket.socket) -> None:
         with client:
@@ -127,15 +147,6 @@ class ConnectProxy:
                 client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 _pipe(client, server, self._stop)
 
-    def __enter__(self) -> ConnectProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._listener.close()
-
 
 def _pipe(one: socket.socket, other: socket.socket, stop: threading.Event) -> None:
     """Copy bytes both ways until either side closes."""
@@ -152,7 +163,7 @@ def _pipe(one: socket.socket, other: socket.socket, stop: threading.Event) -> No
             ends[sock].sendall(data)
 
 
-class Dripper:
+class Dripper(_SocketServer):
     """A token endpoint on 127.0.0.1 that drips its headers or its body, one byte per ``interval``.
 
     It stops by itself after ``limit`` bytes (a bound on how long a test can be held), or when
@@ -161,26 +172,13 @@ class Dripper:
 
     def __init__(self, part: str, interval: float = 0.2, limit: int = 300) -> None:
         """``part`` is "headers" or "body"."""
+        super().__init__()
         self.part = part
         self.interval = interval
         self.limit = limit
-        self.connections = 0
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.token_url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/connect/token"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.token_url = f"http://{self.address}/connect/token"
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            threading.Thread(target=self._drip, args=(client,), daemon=True).start()
-
-    def _drip(self, client: socket.socket) -> None:
+    def _handle(self, client: socket.socket) -> None:
         with client, contextlib.suppress(OSError):
             client.recv(65536)  # the request; its body may follow, and is not needed
             if self.part == "headers":
@@ -196,12 +194,3 @@ class Dripper:
                 if self._stop.wait(self.interval):
                     return
                 client.sendall(bytes([byte]))
-
-    def __enter__(self) -> Dripper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._listener.close()
