@@ -90,6 +90,9 @@ def answer(status: int, body: bytes, content_type: str = "application/json") -> 
             "InvalidTokenResponse: the token endpoint answered 200 with a body larger than 1 MiB",
         ),
     ],
+    # Short names: pytest 8.0 puts a value's full text in the test id, and so in the
+    # PYTEST_CURRENT_TEST variable every child process inherits; 3 MiB of it is too large to start one.
+    ids=["500", "502-html", "not-json", "no-token", "3-MiB-body"],
 )
 def test_token_endpoint_failures(
     server: RunningServer,
