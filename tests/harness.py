@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import select
 import shutil
 import subprocess
@@ -64,6 +63,28 @@ def http_environment(base: Path, token_url: str, cache_dir: Path) -> dict[str, s
     return env
 
 
+# Started by subprocess (which never runs Python code between fork and exec), this makes the
+# pseudo-terminal named in argv[1] the controlling terminal of a new session, then becomes the
+# command in argv[2:]. A fork of the test process itself is avoided: pytest runs threads (the fake
+# server), and a forked copy of a multi-threaded process may deadlock (Python 3.12 warns of it).
+_ON_A_TERMINAL = textwrap.dedent(
+    """
+    import os, sys
+    os.setsid()
+    terminal = os.open(sys.argv[1], os.O_RDWR)  # on Linux, opening it makes it the session's terminal
+    try:
+        import fcntl, termios
+        fcntl.ioctl(terminal, termios.TIOCSCTTY, 0)  # elsewhere (BSD, macOS) this does
+    except (ImportError, AttributeError, OSError):
+        pass
+    for fd in (0, 1, 2):
+        os.dup2(terminal, fd)
+    os.close(terminal)
+    os.execv(sys.argv[2], sys.argv[2:])
+    """
+)
+
+
 def run_on_a_terminal(
     command: list[str], env: dict[str, str], *, prompt: str, answer: str
 ) -> tuple[int, str]:
@@ -71,25 +92,27 @@ def run_on_a_terminal(
 
     Returns the exit status and everything the terminal showed.
     """
-    pid, master = pty.fork()
-    if pid == 0:  # the child: a session of its own, with the pty as its terminal
-        os.execve(command[0], command, env)  # noqa: S606 - an installed command, as a person runs it
-    seen = b""
-    answered = False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break  # the child closed the terminal
-            if not chunk:
-                break
-            seen += chunk
-        if not answered and prompt.encode() in seen:
-            os.write(master, answer.encode() + b"\n")
-            answered = True
-    _, status = os.waitpid(pid, 0)
-    os.close(master)
-    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+    master, slave = os.openpty()
+    try:
+        child = subprocess.Popen([sys.executable, "-c", _ON_A_TERMINAL, os.ttyname(slave), *command], env=env)
+        # This end of the terminal stays open until the child is gone, so reading never fails
+        # early, before the child has opened it; the child's exit is noticed with poll().
+        seen = b""
+        answered = False
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                seen += os.read(master, 4096)
+            elif child.poll() is not None:
+                break  # gone, and all it wrote has been read
+            if not answered and prompt.encode() in seen:
+                os.write(master, answer.encode() + b"\n")
+                answered = True
+        if child.poll() is None:
+            child.kill()  # still running after a minute: stuck, and the test fails on its output
+        code = child.wait()
+    finally:
+        os.close(slave)
+        os.close(master)
+    return code, seen.decode(errors="replace")
