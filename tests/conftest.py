@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 import subprocess
 import sys
@@ -21,6 +22,11 @@ from harness import find_http, http_environment
 CLIENT_ID = DEMO_CLIENT_ID
 CLIENT_SECRET = DEMO_CLIENT_SECRET
 AUTH = f"{CLIENT_ID}:{CLIENT_SECRET}"
+
+
+def posix_only(needs: str) -> pytest.MarkDecorator:
+    """Skip a test on Windows, naming the POSIX feature it needs (see README, Platforms)."""
+    return pytest.mark.skipif(os.name != "posix", reason=f"POSIX only: {needs}")
 
 
 def token_form(scope: str = "workflow.studio.api") -> dict[str, str]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import posix_only
 from harness import hold_lock
 
 from httpie_trulioo.cache import CacheKey, TokenCache, prepare_folder
@@ -88,6 +88,7 @@ def test_store_then_load(cache: TokenCache) -> None:
     assert cache.load(KEY).token == Token("tok-abc", NOW, NOW + 3600)
 
 
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
 def test_files_are_owner_only(cache: TokenCache) -> None:
     cache.store(KEY, TOKEN)
     assert os.stat(cache.folder).st_mode & 0o777 == 0o700
@@ -152,6 +153,7 @@ def test_entry_of_other_credentials_is_a_miss(cache: TokenCache) -> None:
     assert cache.load(KEY).reason == "corrupt"
 
 
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
 def test_file_readable_by_others_is_not_trusted_and_is_replaced(cache: TokenCache) -> None:
     cache.store(KEY, TOKEN)
     Path(cache.path(KEY)).chmod(0o644)
@@ -161,6 +163,7 @@ def test_file_readable_by_others_is_not_trusted_and_is_replaced(cache: TokenCach
     assert cache.load(KEY).token == TOKEN
 
 
+@posix_only("creating a symlink, which Windows allows only to administrators or in Developer Mode")
 def test_symlink_is_never_followed(cache: TokenCache, tmp_path: Path) -> None:
     target = tmp_path / "precious.txt"
     target.write_text("keep me")
@@ -173,6 +176,7 @@ def test_symlink_is_never_followed(cache: TokenCache, tmp_path: Path) -> None:
     assert cache.load(KEY).token == TOKEN
 
 
+@posix_only("os.mkfifo")
 def test_fifo_does_not_block(cache: TokenCache) -> None:
     os.mkfifo(cache.path(KEY), 0o600)
     assert cache.load(KEY).reason == "insecure"
@@ -204,6 +208,7 @@ FULL_DISK = textwrap.dedent(
 )
 
 
+@posix_only("a file size limit (RLIMIT_FSIZE) that acts as a full disk")
 def test_failed_write_leaves_the_old_entry_and_no_temp_file(cache: TokenCache) -> None:
     cache.store(KEY, TOKEN)
     result = subprocess.run(
@@ -221,6 +226,7 @@ def test_folder_that_is_a_file_is_unusable(tmp_path: Path) -> None:
     assert "cannot create the cache folder" in prepare_folder(str(blocker / "below"))
 
 
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
 def test_folder_open_to_others_is_left_alone(tmp_path: Path) -> None:
     folder = tmp_path / "open"
     folder.mkdir(mode=0o755)
@@ -229,6 +235,7 @@ def test_folder_open_to_others_is_left_alone(tmp_path: Path) -> None:
     assert folder.stat().st_mode & 0o777 == 0o755
 
 
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
 def test_new_folder_is_owner_only(tmp_path: Path) -> None:
     folder = tmp_path / "a" / "b"
     assert prepare_folder(str(folder)) == ""
@@ -248,7 +255,7 @@ def test_lock_wait_is_bounded(cache: TokenCache) -> None:
 
 def test_lock_of_a_killed_holder_is_free_at_once(cache: TokenCache) -> None:
     holder = hold_lock(os.path.join(cache.folder, KEY.digest + ".lock"))
-    holder.send_signal(signal.SIGKILL)
+    holder.kill()  # SIGKILL on POSIX
     holder.wait()
     quick = TokenCache(cache.folder, lock_timeout=0.5)
     with quick.lock(KEY) as waited:

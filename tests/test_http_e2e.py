@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, find_http, run_http
+from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, find_http, posix_only, run_http
 from fake_trulioo import RunningServer
 from harness import run_on_a_terminal
 
@@ -39,6 +39,7 @@ def test_plugin_is_listed() -> None:
     assert '"trulioo": Trulioo OAuth 2.0 client credentials' in helped.stdout
 
 
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
 def test_submit_gets_a_token_and_caches_it_owner_only(
     server: RunningServer, http_env: dict[str, str], cache_dir: Path
 ) -> None:
@@ -327,6 +328,7 @@ def test_plugin_import_loads_nothing_heavy() -> None:
     assert json.loads(loaded.stdout.replace("'", '"')) == ["httpie_trulioo", "httpie_trulioo.plugin"]
 
 
+@posix_only("a pseudo-terminal")
 def test_auth_with_only_the_client_id_prompts_on_the_terminal(
     server: RunningServer, http_env: dict[str, str]
 ) -> None:

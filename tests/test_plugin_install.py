@@ -22,6 +22,7 @@ from fake_trulioo import RunningServer
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = "Scripts" if os.name == "nt" else "bin"  # where a virtual environment keeps its commands
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +49,10 @@ def test_plugins_install_into_a_bare_httpie(
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
     subprocess.run(
-        [str(bare / "bin" / "python"), "-m", "pip", "install", "--quiet", "httpie"], env=offline, check=True
+        [str(bare / SCRIPTS / "python"), "-m", "pip", "install", "--quiet", "httpie"], env=offline, check=True
     )
     installed = subprocess.run(
-        [str(bare / "bin" / "httpie"), "cli", "plugins", "install", "httpie-trulioo"],
+        [str(bare / SCRIPTS / "httpie"), "cli", "plugins", "install", "httpie-trulioo"],
         env=offline,
         capture_output=True,
         text=True,
@@ -61,14 +62,14 @@ def test_plugins_install_into_a_bare_httpie(
 
     # The dependencies really are out of the bare HTTPie's reach, but for the plugin folder.
     reach = subprocess.run(
-        [str(bare / "bin" / "python"), "-c", "import jwt"], capture_output=True, check=False
+        [str(bare / SCRIPTS / "python"), "-c", "import jwt"], capture_output=True, check=False
     )
     assert reach.returncode != 0
     plugins = Path(http_env["HTTPIE_CONFIG_DIR"]) / "plugins"
     assert list(plugins.rglob("jwt/__init__.py"))
 
     listed = subprocess.run(
-        [str(bare / "bin" / "httpie"), "cli", "plugins", "list"],
+        [str(bare / SCRIPTS / "httpie"), "cli", "plugins", "list"],
         env=http_env,
         capture_output=True,
         text=True,
@@ -82,7 +83,7 @@ def test_plugins_install_into_a_bare_httpie(
     for _ in range(2):
         called = subprocess.run(
             [
-                str(bare / "bin" / "http"),
+                str(bare / SCRIPTS / "http"),
                 "--ignore-stdin",
                 "-b",
                 "-A",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, run_http, token_form
+from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, posix_only, run_http, token_form
 from fake_trulioo import RunningServer
 from harness import find_http, run_on_a_terminal
 
@@ -90,6 +90,7 @@ def test_token_without_a_secret_or_terminal_is_one_line(env: dict[str, str]) -> 
     assert len(result.stderr.splitlines()) == 1
 
 
+@posix_only("a pseudo-terminal")
 def test_token_prompts_for_a_missing_secret_on_a_terminal(server: RunningServer, env: dict[str, str]) -> None:
     del env["TRULIOO_CLIENT_SECRET"]
     code, screen = run_on_a_terminal(
