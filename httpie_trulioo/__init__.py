@@ -53,13 +53,10 @@ def __getattr__(name: str) -> Any:
 
 
 def has_terminal() -> bool:
-    """Tell whether a person can be prompted: this process has a terminal to ask on."""
-    try:
-        fd = os.open("/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0))
-    except OSError:
-        return False
-    os.close(fd)
-    return True
+    """Tell whether a person can be prompted: this process has a terminal (or console) to ask on."""
+    from ._platform import can_prompt  # noqa: PLC0415 - lazy on purpose, see the module docstring
+
+    return can_prompt()
 
 
 def keep_dependencies_importable() -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple, TypeGuard
 
+from ._platform import is_link, open_for_reading, open_to_others, owned_by_me
 from .token import Token, is_token_text
 
 CACHE_VERSION = 1
@@ -26,7 +27,6 @@ LATEST_TIME = 95_617_584_000.0  # 5000-01-01
 # A cache entry is a few hundred bytes plus the token (at most 16 KiB); anything larger is not
 # one of ours and is not read whole.
 MAX_FILE_SIZE = 64 * 1024
-_OWNER_ONLY = 0o077  # permission bits that must be clear on our files and folder
 _ENTRY_NAME = re.compile(r"^[0-9a-f]{64}\.json$")
 _LEFTOVER_NAME = re.compile(r"^\.tmp-\w+\.json$")  # a temp file whose writer was killed
 _ENTRY_START = b'{"version": %d, ' % CACHE_VERSION  # how every file ``store`` writes begins
@@ -112,9 +112,9 @@ def folder_problem(folder: str) -> str:
         return f"cannot use the cache folder {folder} ({exc.strerror or type(exc).__name__})"
     if not stat.S_ISDIR(info.st_mode):
         return f"the cache folder {folder} is not a folder"
-    if info.st_uid != os.getuid():
+    if not owned_by_me(info):
         return f"the cache folder {folder} belongs to another user"
-    if info.st_mode & _OWNER_ONLY:
+    if open_to_others(info):
         return f"the cache folder {folder} is open to other users (run: chmod 700 '{folder}')"
     return ""
 
@@ -242,9 +242,8 @@ class TokenCache:
 
 def _read_private_file(path: str) -> tuple[bytes | None, str]:
     """The bytes of an owner-only regular file, never through a symlink; else None and why."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags)
+        fd = open_for_reading(path)
     except FileNotFoundError:
         return None, "none"
     except OSError:
@@ -261,7 +260,7 @@ def _read_private_file(path: str) -> tuple[bytes | None, str]:
 
 def _is_private_file(info: os.stat_result) -> bool:
     """A regular file (not a link, FIFO or device) of this user that no one else may read or write."""
-    return stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & _OWNER_ONLY
+    return stat.S_ISREG(info.st_mode) and not is_link(info) and owned_by_me(info) and not open_to_others(info)
 
 
 def _decode_entry(data: bytes) -> Entry | None:
