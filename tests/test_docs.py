@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from httpie_trulioo import __version__
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -25,3 +27,8 @@ def test_every_setting_the_code_reads_is_in_the_readme() -> None:
     assert "TRULIOO_TOKEN_BUFFER" in used
     readme = (REPO / "README.md").read_text()
     assert sorted(name for name in used if f"`{name}`" not in readme) == []
+
+
+def test_the_changelog_has_this_version() -> None:
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[{re.escape(__version__)}\] - ", changelog, re.MULTILINE)
