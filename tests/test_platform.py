@@ -192,6 +192,9 @@ def test_http_and_the_command_work_without_posix_calls(
     env = {
         **http_env,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(startup), os.environ.get("PYTHONPATH")])),
+        # Not the platformdirs default: its POSIX module (4.0 imports os.getuid) is not what a
+        # Windows Python loads, and this test is about the plugin's own code.
+        "TRULIOO_CONFIG_FILE": str(tmp_path / "config.toml"),
     }
     probe = subprocess.run(
         [sys.executable, "-c", "import os; print(hasattr(os, 'getuid'), hasattr(os, 'O_NOFOLLOW'))"],
