@@ -17,7 +17,7 @@ import trustme
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_trulioo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FakeTrulioo, RunningServer
-from harness import find_http, http_environment
+from harness import find_http, http_environment, private_folders
 
 CLIENT_ID = DEMO_CLIENT_ID
 CLIENT_SECRET = DEMO_CLIENT_SECRET
@@ -37,6 +37,15 @@ def token_form(scope: str = "workflow.studio.api") -> dict[str, str]:
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The test process too: a code path that reaches the keyring or a default folder finds temp ones."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in private_folders(tmp_path_factory.mktemp("private")).items():
+            patch.setenv(name, value)
+        yield
 
 
 @pytest.fixture

@@ -40,8 +40,25 @@ def find_http(name: str = "http") -> str:
     return found
 
 
+# The keyring the tests use: a real backend (keyrings.alt's file keyring, a test extra) that
+# keeps its file under XDG_DATA_HOME, so that no test reads or writes the user's own keyring.
+TEST_KEYRING = "keyrings.alt.file.PlaintextKeyring"
+
+
+def private_folders(base: Path) -> dict[str, str]:
+    """HOME, the XDG folders and the keyring backend, all under ``base``: nothing of the user's."""
+    return {
+        "HOME": str(base / "home"),
+        "XDG_CONFIG_HOME": str(base / "xdg-config"),
+        "XDG_DATA_HOME": str(base / "xdg-data"),
+        "XDG_CACHE_HOME": str(base / "xdg-cache"),
+        "XDG_STATE_HOME": str(base / "xdg-state"),
+        "PYTHON_KEYRING_BACKEND": TEST_KEYRING,
+    }
+
+
 def http_environment(base: Path, token_url: str, cache_dir: Path) -> dict[str, str]:
-    """An environment for http subprocesses: own HTTPie config and cache folder, no proxies.
+    """An environment for http subprocesses: own HTTPie config, cache folder and keyring, no proxies.
 
     HTTPie's update warnings are off, and no TRULIOO_ variable of the caller leaks in.
     """
@@ -54,7 +71,7 @@ def http_environment(base: Path, token_url: str, cache_dir: Path) -> dict[str, s
         if not key.startswith("TRULIOO_") and key.lower() not in ("http_proxy", "https_proxy", "all_proxy")
     }
     env.update(
-        HOME=str(base / "home"),
+        private_folders(base),
         HTTPIE_CONFIG_DIR=str(config),
         TRULIOO_TOKEN_URL=token_url,
         TRULIOO_CACHE_DIR=str(cache_dir),
