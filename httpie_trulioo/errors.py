@@ -36,3 +36,15 @@ class TokenEndpointUnreachable(TruliooError):
 
 class InvalidTokenResponse(TruliooError):
     """The token endpoint answered 200, but the body is not a usable token response."""
+
+
+class SecretCommandFailed(ConfigurationError):
+    """A profile's secret_cmd could not be run, failed, or printed no secret."""
+
+
+class PromptCancelled(ConfigurationError):
+    """The person at the terminal closed or interrupted the secret prompt, or typed nothing."""
+
+
+class KeyringUnavailable(TruliooError):
+    """The OS keyring cannot be used: the keyring package or a keyring backend is missing."""

@@ -1,0 +1,199 @@
+"""Where a client secret is read from outside the process: a helper command, the OS keyring, a terminal.
+
+Each is slow or optional (a process to start, the keyring package and its backend, a person), so
+each is imported and reached only when no earlier source had the secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import suppress
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import KeyringUnavailable, PromptCancelled, SecretCommandFailed
+
+log = logging.getLogger("httpie_trulioo")
+
+# The keyring service every secret is kept under; the entry's user name says whose secret it is.
+KEYRING_SERVICE = "httpie-trulioo"
+INSTALL_KEYRING = "pip install 'httpie-trulioo[keyring]'"
+
+
+def token_host(token_url: str) -> str:
+    """The token URL's host, with its port when it has one: what a person knows the endpoint by."""
+    return urlsplit(token_url).netloc
+
+
+def run_secret_command(command: str, *, timeout: float, owner: str) -> str:
+    """The first line that ``command`` prints, split into words as a shell would and run without one.
+
+    ``owner`` names where the command was set, for the messages. It reads no input (a request
+    body may be waiting on stdin) and may take ``timeout`` seconds. Its output is never shown,
+    not even when it fails: it may hold the secret.
+    """
+    import shlex  # noqa: PLC0415 - only a profile with secret_cmd needs these
+    import subprocess  # noqa: PLC0415
+
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise SecretCommandFailed(f"{owner} cannot be split into words: {exc}.") from None
+    if not argv:
+        raise SecretCommandFailed(f"{owner} is empty.")
+    try:
+        process = subprocess.Popen(  # noqa: S603 - the user's own command, from a file only they can write
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    except OSError as exc:
+        reason = (
+            "no such program" if isinstance(exc, FileNotFoundError) else exc.strerror or type(exc).__name__
+        )
+        raise SecretCommandFailed(f"{owner} cannot be run: {argv[0]!r}: {reason}.") from None
+    with process:
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # Kill it and stop reading: a program it started may hold the pipe open for longer.
+            process.kill()
+            process.wait()
+            raise SecretCommandFailed(
+                f"{owner} did not finish within {timeout:g} s (TRULIOO_TIMEOUT)."
+            ) from None
+    hidden = "its output is not shown: run it yourself to see why"
+    if process.returncode != 0:
+        how = (
+            f"was stopped by signal {-process.returncode}"
+            if process.returncode < 0
+            else f"exited with status {process.returncode}"
+        )
+        raise SecretCommandFailed(f"{owner} {how} ({hidden}).")
+    first_line = output.split(b"\n", 1)[0].removesuffix(b"\r")
+    try:
+        secret = first_line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SecretCommandFailed(f"{owner} printed a first line that is not UTF-8 ({hidden}).") from None
+    if not secret:
+        raise SecretCommandFailed(f"{owner} printed no secret: its first line is empty.")
+    return secret
+
+
+def keyring_user(token_url: str, client_id: str) -> str:
+    """The keyring entry's user name for a client of a token endpoint.
+
+    A token URL holds no spaces (``urls.check_token_url``), so the last " @ " always splits the two.
+    """
+    return f"{client_id} @ {token_url}"
+
+
+def read_keyring(token_url: str, client_id: str) -> str | None:
+    """The secret kept in the OS keyring for this client; None if none, or no keyring to ask."""
+    keyring = _keyring_module()
+    if keyring is None:
+        return None
+    try:
+        secret: str | None = keyring.get_password(KEYRING_SERVICE, keyring_user(token_url, client_id))
+    except (keyring.errors.KeyringError, OSError) as exc:
+        log.info("the keyring could not be read (%s); going on without it", _why(exc))
+        return None
+    return secret or None
+
+
+def store_in_keyring(token_url: str, client_id: str, secret: str) -> str:
+    """Keep the secret in the OS keyring; return the backend's name. KeyringUnavailable if it cannot."""
+    keyring = usable_keyring()
+    try:
+        keyring.set_password(KEYRING_SERVICE, keyring_user(token_url, client_id), secret)
+    except (keyring.errors.KeyringError, OSError) as exc:
+        raise KeyringUnavailable(f"the keyring did not store the secret: {_why(exc)}.") from None
+    return keyring_name(keyring)
+
+
+def forget_in_keyring(token_url: str, client_id: str) -> bool:
+    """Remove the client's secret from the OS keyring; tell whether there was one to remove."""
+    keyring = _keyring_module()
+    if keyring is None:
+        return False
+    user = keyring_user(token_url, client_id)
+    try:
+        if keyring.get_password(KEYRING_SERVICE, user) is None:
+            return False
+        keyring.delete_password(KEYRING_SERVICE, user)
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except (keyring.errors.KeyringError, OSError) as exc:
+        raise KeyringUnavailable(f"the keyring did not remove the secret: {_why(exc)}.") from None
+    return True
+
+
+def usable_keyring() -> Any:
+    """The keyring module, with a backend that can store secrets; KeyringUnavailable otherwise."""
+    keyring = _keyring_module()
+    if keyring is None:
+        raise KeyringUnavailable(f"the OS keyring needs the keyring package: {INSTALL_KEYRING}.")
+    from keyring.backends import fail  # noqa: PLC0415 - with the package, only when it is used
+
+    if isinstance(keyring.get_keyring(), fail.Keyring):
+        raise KeyringUnavailable(
+            "no OS keyring is available to this process (no keychain, Secret Service or Credential "
+            "Manager found; PYTHON_KEYRING_BACKEND picks one)."
+        )
+    return keyring
+
+
+def keyring_name(keyring: Any) -> str:
+    """The name of the keyring backend in use, e.g. ``keyring.backends.macOS.Keyring``."""
+    backend = type(keyring.get_keyring())
+    return f"{backend.__module__}.{backend.__qualname__}"
+
+
+def _keyring_module() -> Any:
+    """The keyring package if it is installed (the ``keyring`` extra), else None."""
+    try:
+        import keyring  # noqa: PLC0415 - optional, and tens of milliseconds to import
+        import keyring.errors  # noqa: PLC0415
+    except ImportError:
+        return None
+    return keyring
+
+
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def ask_on_terminal(client_id: str, token_url: str) -> str | None:
+    """Ask the person at this process's terminal for the client secret; None if there is no terminal.
+
+    Never reads standard input, which may hold a request body: without a terminal nothing is
+    asked. Ctrl-D, Ctrl-C or an empty answer is a one-line PromptCancelled.
+    """
+    from . import has_terminal  # noqa: PLC0415 - the package is loaded already; this avoids a cycle
+
+    if not has_terminal():
+        return None
+    import getpass  # noqa: PLC0415 - only a prompt needs it
+
+    whose = f"client {client_id!r} at {token_host(token_url)}"
+    try:
+        secret = getpass.getpass(f"client secret for {client_id} at {token_host(token_url)}: ")
+    except EOFError:
+        _end_the_prompt_line()
+        raise PromptCancelled(f"no client secret for {whose}: the prompt was closed (Ctrl-D).") from None
+    except KeyboardInterrupt:
+        _end_the_prompt_line()
+        raise PromptCancelled(f"no client secret for {whose}: the prompt was interrupted (Ctrl-C).") from None
+    if not secret:
+        raise PromptCancelled(f"no client secret for {whose}: the answer was empty.")
+    return secret
+
+
+def _end_the_prompt_line() -> None:
+    """Move the terminal's cursor past the prompt, so that the error starts a line of its own."""
+    with suppress(OSError):
+        fd = os.open("/dev/tty", os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+        try:
+            os.write(fd, b"\n")
+        finally:
+            os.close(fd)

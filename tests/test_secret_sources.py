@@ -1,0 +1,105 @@
+"""Unit tests for the secret sources outside the process: a helper command and the OS keyring.
+
+The helper commands are real processes; the keyring is the real file keyring that the tests
+install (keyrings.alt), kept in a temp folder.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from httpie_trulioo.errors import SecretCommandFailed
+from httpie_trulioo.secret_sources import read_keyring, run_secret_command, store_in_keyring
+
+DEV_URL = "https://auth-api-primary.dev.trulioo.com/connect/token"
+PROD_URL = "https://auth-api.trulioo.com/connect/token"
+PYTHON = shlex.quote(sys.executable)
+
+
+def command(code: str) -> str:
+    """A secret_cmd that runs this Python code (no shell involved)."""
+    return f"{PYTHON} -c {shlex.quote(code)}"
+
+
+@pytest.fixture
+def keyring_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The file keyring of this test alone (the backend reads XDG_DATA_HOME at each use)."""
+    folder = tmp_path / "keyring-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    return folder
+
+
+def test_the_keyring_entry_is_per_token_url_and_client(keyring_folder: Path) -> None:
+    store_in_keyring(DEV_URL, "c", "dev-secret")
+    store_in_keyring(PROD_URL, "c", "prod-secret")
+    assert (read_keyring(DEV_URL, "c"), read_keyring(PROD_URL, "c"), read_keyring(DEV_URL, "d")) == (
+        "dev-secret",
+        "prod-secret",
+        None,
+    )
+    import keyring  # noqa: PLC0415 - the real package, as another tool would read the entry
+
+    assert keyring.get_password("httpie-trulioo", f"c @ {DEV_URL}") == "dev-secret"
+    assert (keyring_folder / "python_keyring" / "keyring_pass.cfg").is_file()
+
+
+def secret_from(code: str, timeout: float = 30) -> str:
+    return run_secret_command(command(code), timeout=timeout, owner="the secret_cmd of profile 'p'")
+
+
+def test_secret_cmd_gives_its_first_line_and_runs_without_a_shell_or_stdin() -> None:
+    assert secret_from("print('s3cr:et with spaces'); print('second line')") == "s3cr:et with spaces"
+    assert secret_from("import sys; sys.stdout.write('crlf\\r\\n')") == "crlf"
+    assert secret_from("import sys; print(repr(sys.stdin.read()))") == "''"  # nothing to read
+    no_shell = f"{PYTHON} -c 'import sys; print(sys.argv[1])' '$HOME;`id`|x'"
+    assert run_secret_command(no_shell, timeout=30, owner="o") == "$HOME;`id`|x"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (
+            "import sys; print('LEAKED-secret'); sys.stderr.write('LEAKED-err'); sys.exit(3)",
+            (
+                "the secret_cmd of profile 'p' exited with status 3 (its output is not shown: run it "
+                "yourself to see why)."
+            ),
+        ),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", "was stopped by signal 15"),
+        ("print()", "the secret_cmd of profile 'p' printed no secret: its first line is empty."),
+        ("import sys; sys.stdout.buffer.write(b'\\xffLEAKED')", "a first line that is not UTF-8"),
+    ],
+)
+def test_a_failing_secret_cmd_is_one_line_without_its_output(code: str, expected: str) -> None:
+    with pytest.raises(SecretCommandFailed) as caught:
+        secret_from(code)
+    message = str(caught.value)
+    assert expected in message
+    assert "LEAKED" not in message
+    assert "\n" not in message
+
+
+def test_a_secret_cmd_that_never_ends_is_stopped_at_the_timeout() -> None:
+    with pytest.raises(SecretCommandFailed) as caught:
+        secret_from("import time; print('LEAKED', flush=True); time.sleep(600)", timeout=0.5)
+    assert str(caught.value) == (
+        "the secret_cmd of profile 'p' did not finish within 0.5 s (TRULIOO_TIMEOUT)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("no-such-program-7f3a --flag", "cannot be run: 'no-such-program-7f3a': no such program."),
+        ("'unbalanced", "cannot be split into words: No closing quotation."),
+        ("  ", "is empty."),
+    ],
+)
+def test_a_secret_cmd_that_cannot_run_is_one_line(line: str, expected: str) -> None:
+    with pytest.raises(SecretCommandFailed, match=r"^the secret_cmd of profile 'p' ") as caught:
+        run_secret_command(line, timeout=5, owner="the secret_cmd of profile 'p'")
+    assert str(caught.value).endswith(expected)
