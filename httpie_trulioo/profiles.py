@@ -5,6 +5,7 @@
     scope = "workflow.studio.api"
     client_id = "my-dev-client"
     secret_env = "DEV_SECRET"   # the name of a variable that holds the secret
+    secret_cmd = "pass show trulioo/dev"   # or a command that prints it
     api_hosts = ["*.trulioo.com"]   # where its tokens may be sent
 
     [profiles.staging]          # another OAuth 2.0 server
@@ -14,21 +15,25 @@
     audience = "https://api.example.com/"
     resource = "https://api.example.com/"
 
-``TRULIOO_PROFILE=dev`` picks one. The secret itself never lives in this file: a profile with a
-``client_secret`` key is refused.
+``http -a @dev``, ``--profile dev`` or ``TRULIOO_PROFILE=dev`` picks one. The secret itself never
+lives in this file: a profile with a ``client_secret`` key is refused, and so is a file that
+holds a ``secret_cmd`` and that others can write, as ssh refuses such a config.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 
 from .errors import ConfigurationError
 
 PROFILE_KEYS = (
-    "token_url", "scope", "client_id", "secret_env", "api_hosts", "auth_method", "audience", "resource"
+    "token_url", "scope", "client_id", "secret_env", "secret_cmd", "api_hosts", "auth_method", "audience",
+    "resource",
 )  # fmt: skip
+SECRET_KEYS = frozenset({"secret_env", "secret_cmd"})  # keys that say where the secret is, not settings
 _LIST_KEYS = frozenset({"api_hosts"})  # keys whose value is a list of strings; the others are strings
 # Keys whose empty value means something: scope = "" asks for no scope.
 _MAY_BE_EMPTY = frozenset({"scope"})
@@ -50,36 +55,56 @@ def config_file(environ: Mapping[str, str]) -> str:
     return os.path.join(platformdirs.user_config_dir("httpie-trulioo", appauthor=False), "config.toml")
 
 
-def load_profile(environ: Mapping[str, str]) -> dict[str, object]:
-    """The profile TRULIOO_PROFILE names, checked; an empty dict when none is named."""
-    name = environ.get("TRULIOO_PROFILE", "").strip()
+def variable_for(key: str) -> str:
+    """The TRULIOO_* variable that sets the same value as a profile key or a setting."""
+    return "TRULIOO_CACHE" if key == "cache_enabled" else "TRULIOO_" + key.upper()
+
+
+def load_profile(
+    environ: Mapping[str, str], name: str | None = None, *, by_name: bool = False
+) -> dict[str, object]:
+    """The profile ``name`` (else the one TRULIOO_PROFILE names), checked; {} when none is named.
+
+    ``by_name`` says that the caller chose it (``-a @NAME``, ``--profile``), for the messages.
+    """
+    name = name if name is not None else environ.get("TRULIOO_PROFILE", "").strip()
     if not name:
         return {}
     path = config_file(environ)
-    text = read_text(path)
-    profiles = _read_profiles(path, text)
+    chosen = "" if by_name else " (TRULIOO_PROFILE)"
+    text, profiles = _read_profiles(path, f"no profile {name!r}{chosen}")
     if name not in profiles:
         known = ", ".join(sorted(profiles)) or "none"
-        raise ConfigurationError(f"{path}: no profile named {name!r} (TRULIOO_PROFILE); profiles: {known}.")
+        raise ConfigurationError(f"{path}: no profile named {name!r}{chosen}; profiles: {known}.")
     return _check_profile(path, text, name, profiles[name])
 
 
-def read_text(path: str) -> str:
-    """The file's text, or a one-line ConfigurationError that names it."""
+def load_profiles(environ: Mapping[str, str]) -> dict[str, dict[str, object]]:
+    """Every profile of the profiles file, checked; {} when there is no such file."""
+    path = config_file(environ)
+    if not os.path.exists(path):
+        return {}
+    text, profiles = _read_profiles(path, "no profiles")
+    return {name: _check_profile(path, text, name, profile) for name, profile in profiles.items()}
+
+
+def _read_profiles(path: str, missing: str) -> tuple[str, dict[str, object]]:
+    """The file's text and its profiles table; a one-line ConfigurationError naming the file if bad.
+
+    ``missing`` says what is lost when there is no such file.
+    """
+    import tomllib  # noqa: PLC0415 - only a call that uses profiles needs it
+
     try:
         with open(path, encoding="utf-8") as handle:
-            return handle.read()
+            text = handle.read()
+            info = os.fstat(handle.fileno())
     except FileNotFoundError:
-        raise ConfigurationError(f"{path}: no such file, so no profiles (TRULIOO_PROFILE is set).") from None
+        raise ConfigurationError(f"{path}: no such file, so {missing}.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(
             f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})."
         ) from None
-
-
-def _read_profiles(path: str, text: str) -> dict[str, object]:
-    import tomllib  # noqa: PLC0415 - only a call that uses profiles needs it
-
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -87,7 +112,29 @@ def _read_profiles(path: str, text: str) -> dict[str, object]:
     profiles = document.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigurationError(f"{path}:{_line_of(text, 'profiles')}: 'profiles' must be a table.")
-    return profiles
+    if any(isinstance(profile, dict) and "secret_cmd" in profile for profile in profiles.values()):
+        _refuse_if_others_can_write(path, info)
+    return text, profiles
+
+
+def _refuse_if_others_can_write(path: str, info: os.stat_result) -> None:
+    """Refuse a file that names a command to run, if someone else could have written it.
+
+    As ssh does for its config: the owner must be this user (or root), and neither the group nor
+    others may write. Where there are no user ids (Windows) the folder's ACL decides.
+    """
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return
+    if info.st_uid not in (0, getuid()):
+        raise ConfigurationError(
+            f"{path}: refusing a profiles file that names a secret_cmd and belongs to another user."
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigurationError(
+            f"{path}: refusing a profiles file that names a secret_cmd and that others can write "
+            f"(run: chmod go-w '{path}')."
+        )
 
 
 def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str, object]:

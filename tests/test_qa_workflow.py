@@ -352,7 +352,7 @@ def test_missing_profile_file(http_env: dict[str, str], tmp_path: Path, server: 
     http_env.update(TRULIOO_PROFILE="dev", TRULIOO_CONFIG_FILE=str(tmp_path / "absent.toml"))
     result = run_http(["-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env)
     assert result.returncode == 1
-    assert "absent.toml: no such file, so no profiles (TRULIOO_PROFILE is set)." in result.stderr
+    assert "absent.toml: no such file, so no profile 'dev' (TRULIOO_PROFILE)." in result.stderr
 
 
 def test_default_profile_file_is_in_the_user_config_folder(env: dict[str, str], tmp_path: Path) -> None:
