@@ -14,11 +14,11 @@ from urllib.parse import urljoin
 import requests
 from requests.cookies import extract_cookies_to_jar
 
-from .cache import CacheKey, TokenCache, cache_folder, prepare_folder
+from .cache import CacheKey, Lookup, TokenCache, cache_folder, prepare_folder
+from .credentials import Choice, Credentials, SecretPrompt, choose, resolve
 from .endpoint import fetch_token
-from .errors import ConfigurationError, InsecureAPIURL
-from .profiles import load_profile, text_of
-from .settings import Settings, load_settings
+from .errors import InsecureAPIURL, TokenRequestFailed
+from .settings import Settings
 from .token import Token
 from .urls import Origin, check_api_url, origin_of
 
@@ -35,23 +35,28 @@ OFFLINE_PLACEHOLDER = "<token-not-fetched-offline>"
 
 
 class _Config(NamedTuple):
-    settings: Settings
-    client_id: str
-    client_secret: str
+    credentials: Credentials
     key: CacheKey
     cache: TokenCache | None
+
+    @property
+    def settings(self) -> Settings:
+        return self.credentials.settings
+
+    @property
+    def context(self) -> str:
+        return self.credentials.context
 
 
 class TruliooAuth(requests.auth.AuthBase):
     """Bearer auth for the Trulioo API: gets a client-credentials token, caches it, retries a 401.
 
-    Arguments left as None are read from ``TRULIOO_CLIENT_ID``, ``TRULIOO_CLIENT_SECRET``,
-    ``TRULIOO_TOKEN_URL``, ``TRULIOO_SCOPE``, ``TRULIOO_TOKEN_BUFFER``, ``TRULIOO_TIMEOUT``,
-    ``TRULIOO_CACHE_DIR``, ``TRULIOO_CACHE``, ``TRULIOO_API_HOSTS``, ``TRULIOO_AUTH_METHOD``,
-    ``TRULIOO_AUDIENCE`` and ``TRULIOO_RESOURCE``, then defaults; ``scope=""`` asks for no scope.
-    Nothing is checked or read until the first request, so building one never raises; the first
-    request raises a ``TruliooError`` if a setting is wrong, or if its URL is not one a token may
-    go to. One object may be shared by threads: they share one token request per need.
+    Arguments left as None come from the profile and the ``TRULIOO_*`` variables, then defaults,
+    as ``credentials`` says; ``profile`` chooses a profile by name, whose values then beat the
+    variables; ``scope=""`` asks for no scope. Nothing is checked or read until the first request,
+    so building one never raises; the first request raises a ``TruliooError`` if a setting is
+    wrong, or if its URL is not one a token may go to. One object may be shared by threads: they
+    share one token request per need.
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class TruliooAuth(requests.auth.AuthBase):
         client_id: str | None = None,
         client_secret: str | None = None,
         *,
+        profile: str | None = None,
         token_url: str | None = None,
         scope: str | None = None,
         token_buffer: float | None = None,
@@ -69,7 +75,7 @@ class TruliooAuth(requests.auth.AuthBase):
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         offline: bool = False,
-        secret_prompt: Callable[[str], str] | None = None,
+        secret_prompt: SecretPrompt | None = None,
         proxies: Mapping[str, str] | None = None,
         auth_method: str | None = None,
         audience: str | None = None,
@@ -78,13 +84,15 @@ class TruliooAuth(requests.auth.AuthBase):
         """Keep the arguments; the environment is read at the first request.
 
         ``offline=True`` never asks the token endpoint (``http --offline``): requests carry the
-        cached token if it is fresh, else ``OFFLINE_PLACEHOLDER``. ``secret_prompt(client_id)``,
-        when given, is asked for a secret that no argument, variable or profile supplies.
+        cached token if it is fresh, else ``OFFLINE_PLACEHOLDER``. ``secret_prompt(client_id,
+        token_url)``, when given, is asked for a secret that no other source has; it returns
+        None when no one can be asked (``secret_sources.ask_on_terminal`` is the plugin's).
         ``proxies`` are those the request goes through besides the environment's (HTTPie's
         ``--proxy``): a token is never sent through one over plain http.
         """
         self._client_id = client_id
         self._client_secret = client_secret
+        self._profile = profile
         self._overrides: dict[str, Any] = {
             "token_url": token_url,
             "scope": scope,
@@ -102,13 +110,19 @@ class TruliooAuth(requests.auth.AuthBase):
         self._offline = offline
         self._secret_prompt = secret_prompt
         self._proxies = dict(proxies or {})
-        self._settings: Settings | None = None
-        self._profile: dict[str, object] = {}
+        self._choice: Choice | None = None
         self._config: _Config | None = None
         self._memory: Token | None = None  # the token, when there is no cache file to keep it
         # Held while configuring and while getting a token, so that threads sharing this object
         # ask once (one prompt, one token request) and use what the first one got.
         self._lock = threading.RLock()
+
+    @classmethod
+    def from_choice(cls, choice: Choice, client_id: str, client_secret: str) -> TruliooAuth:
+        """An auth object for a profile and settings already chosen (``credentials.choose``)."""
+        auth = cls(client_id, client_secret, profile=choice.profile)
+        auth._choice = choice
+        return auth
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Set ``Authorization: Bearer …`` and, for a cached token, a hook that answers a 401.
@@ -116,14 +130,14 @@ class TruliooAuth(requests.auth.AuthBase):
         The request's URL is checked first (https, an allowed host), before any token is had.
         """
         url = request.url or ""
-        origin = check_api_url(url, self._load_settings().api_hosts)
+        origin = check_api_url(url, self._choose().settings.api_hosts)
         if origin.scheme == "http":
             _refuse_a_proxy(url, origin.host, self._proxies)
         config = self._configure()
         if self._offline:
             request.headers["Authorization"] = f"Bearer {self._offline_token(config)}"
             return request
-        token, from_cache = self._obtain(config, rejected=None)
+        token, from_cache = self._obtain(config)
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         if from_cache:
             _buffer_multipart(request)
@@ -131,19 +145,28 @@ class TruliooAuth(requests.auth.AuthBase):
         request.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return request
 
-    def token(self) -> Token:
-        """A token that may be sent now: the cached one, or a new one (and cache it)."""
-        return self._obtain(self._configure(), rejected=None)[0]
+    def token(self, *, min_ttl: float = 0.0, renew: bool = False) -> Token:
+        """A token that may be sent now: the cached one, or a new one (and cache it).
 
-    def describe(self) -> dict[str, str]:
-        """The token URL, scope, client id, audience and resource in use (never the secret)."""
-        config = self._configure()
+        ``min_ttl``: the cached one only if it lives at least that many seconds more.
+        ``renew``: a new one whatever is cached, which it replaces.
+        """
+        return self._obtain(self._configure(), min_ttl=min_ttl, renew=renew)[0]
+
+    def describe(self) -> dict[str, Any]:
+        """The token URL, scope, client id and profile in use, and where each setting came from.
+
+        Never the secret: only where it came from.
+        """
+        credentials = self._configure().credentials
         return {
-            "token_url": config.settings.token_url,
-            "scope": config.settings.scope,
-            "client_id": config.client_id,
-            "audience": config.settings.audience,
-            "resource": config.settings.resource,
+            "token_url": credentials.settings.token_url,
+            "scope": credentials.settings.scope,
+            "client_id": credentials.client_id,
+            "audience": credentials.settings.audience,
+            "resource": credentials.settings.resource,
+            "profile": credentials.profile,
+            "sources": dict(credentials.sources),
         }
 
     def _offline_token(self, config: _Config) -> str:
@@ -151,154 +174,160 @@ class TruliooAuth(requests.auth.AuthBase):
         cached = config.cache.load(config.key).token if config.cache else self._memory
         if cached and self._usable(cached, config, "offline: cache"):
             return cached.access_token
-        log.info("offline: no fresh token in the cache; showing a placeholder")
+        log.info("%s offline: no fresh token in the cache; showing a placeholder", config.context)
         return OFFLINE_PLACEHOLDER
 
-    def _load_settings(self) -> Settings:
-        """The settings, read once; the profile they name is kept for the credentials."""
-        if self._settings is None:
+    def _choose(self) -> Choice:
+        """The profile and the settings, read once: all that checking a URL needs."""
+        if self._choice is None:
             environ = os.environ if self._environ is None else self._environ
-            self._profile = load_profile(environ)
-            self._settings = load_settings(environ, profile=self._profile, **self._overrides)
-        return self._settings
+            given = [name for name in ("client_id", "client_secret") if getattr(self, f"_{name}")]
+            self._choice = choose(environ, profile=self._profile, overrides=self._overrides, given=given)
+        return self._choice
 
     def _configure(self) -> _Config:
         """Settings and credentials, worked out once (at most one prompt, whatever the threads)."""
         if self._config is None:
             with self._lock:
                 if self._config is None:
-                    self._config = self._build_config()
+                    credentials = resolve(
+                        self._choose(),
+                        client_id=self._client_id,
+                        client_secret=self._client_secret,
+                        prompt=self._secret_prompt,
+                    )
+                    settings = credentials.settings
+                    key = CacheKey.build(
+                        settings.token_url,
+                        settings.scope,
+                        credentials.client_id,
+                        credentials.client_secret,
+                        audience=settings.audience,
+                        resource=settings.resource,
+                    )
+                    self._config = _Config(credentials, key, _open_cache(settings))
         return self._config
 
-    def _build_config(self) -> _Config:
-        settings = self._load_settings()
-        environ = os.environ if self._environ is None else self._environ
-        profile = self._profile
-        client_id = self._client_id or environ.get("TRULIOO_CLIENT_ID") or text_of(profile, "client_id")
-        if not client_id:
-            raise ConfigurationError(
-                "no client id: use --auth=CLIENT_ID:CLIENT_SECRET, or set TRULIOO_CLIENT_ID "
-                "and TRULIOO_CLIENT_SECRET."
-            )
-        secret_env = text_of(profile, "secret_env")
-        secret = (
-            self._client_secret
-            or environ.get("TRULIOO_CLIENT_SECRET")
-            or (environ.get(secret_env) if secret_env else None)
-        )
-        if not secret and self._secret_prompt is not None:
-            secret = self._secret_prompt(client_id)
-        if not secret:
-            also = f", or set {secret_env} (named by profile secret_env)" if secret_env else ""
-            raise ConfigurationError(
-                f"no client secret for client {client_id!r}: use --auth={client_id}:SECRET, "
-                f"or set TRULIOO_CLIENT_SECRET{also}."
-            )
-        return _Config(
-            settings=settings,
-            client_id=client_id,
-            client_secret=secret,
-            key=CacheKey.build(
-                settings.token_url,
-                settings.scope,
-                client_id,
-                secret,
-                audience=settings.audience,
-                resource=settings.resource,
-            ),
-            cache=_open_cache(settings),
-        )
+    def _obtain(
+        self, config: _Config, *, rejected: str | None = None, min_ttl: float = 0.0, renew: bool = False
+    ) -> tuple[Token, bool]:
+        """A token to send, and whether it came from the cache; never ``rejected`` from the cache.
 
-    def _obtain(self, config: _Config, rejected: str | None) -> tuple[Token, bool]:
-        """A token to send, and whether it came from the cache; never ``rejected`` from the cache."""
+        ``renew`` fetches a new one whatever is cached; ``min_ttl`` takes from the cache only a
+        token that lives at least that many seconds more.
+        """
         cache = config.cache
         if cache is None:
-            return self._obtain_in_memory(config, rejected)
-        if rejected is None:
+            return self._obtain_in_memory(config, rejected, min_ttl, renew)
+        if renew:
+            log.info("%s getting a new token, as asked", config.context)
+        elif rejected is None:
             lookup = cache.load(config.key)
-            if lookup.token and self._usable(lookup.token, config, "cache"):
+            if lookup.token and self._usable(lookup.token, config, "cache", min_ttl):
                 return lookup.token, True
-            log.info("cache miss (%s)", "expired" if lookup.token else lookup.reason)
+            log.info("%s cache miss (%s)", config.context, self._miss(lookup, config, min_ttl))
         # Threads of this process queue here; processes queue on the file lock. Each looks at
         # the cache again once it is its turn, so that one token request serves them all.
         with self._lock, cache.lock(config.key) as waited:
             if waited is None:
                 log.warning(
-                    "could not take the token lock in time (another http may be stuck, or the "
-                    "cache folder refuses the lock file); fetching a token anyway."
+                    "%s could not take the token lock in time (another http may be stuck, or the "
+                    "cache folder refuses the lock file); fetching a token anyway.",
+                    config.context,
                 )
             else:
-                log.debug("lock waited %d ms", waited * 1000)
+                log.debug("%s lock waited %d ms", config.context, waited * 1000)
             # Whoever held the lock before us may have fetched a token already: use it.
-            lookup = cache.load(config.key)
-            cached = lookup.token
-            if cached and cached.access_token != rejected and self._usable(cached, config, "cache"):
+            cached = None if renew else cache.load(config.key).token
+            if cached and cached.access_token != rejected and self._usable(cached, config, "cache", min_ttl):
                 return cached, True
             if rejected is not None:
                 cache.discard(config.key, rejected)
             token = self._fetch(config)
-            if _keepable(token):
+            if _keepable(token, config.context):
                 try:
                     cache.store(config.key, token)
                 except OSError as exc:
                     log.warning(
-                        "could not write the token cache in %s (%s); the token is used but not kept.",
+                        "%s could not write the token cache in %s (%s); the token is used but not kept.",
+                        config.context,
                         cache.folder,
                         exc.strerror or type(exc).__name__,
                     )
             return token, False
 
-    def _obtain_in_memory(self, config: _Config, rejected: str | None) -> tuple[Token, bool]:
+    def _obtain_in_memory(
+        self, config: _Config, rejected: str | None, min_ttl: float, renew: bool
+    ) -> tuple[Token, bool]:
         """``_obtain`` without a cache file: the token lives in this object, shared by its threads."""
-        memory = self._remembered(config, rejected)
+        memory = None if renew else self._remembered(config, rejected, min_ttl)
         if memory:
             return memory, True
         with self._lock:
-            memory = self._remembered(config, rejected)  # another thread may have fetched one
+            memory = None if renew else self._remembered(config, rejected, min_ttl)  # another thread's
             if memory:
                 return memory, True
             token = self._fetch(config)
-            self._memory = token if _keepable(token) else None
+            self._memory = token if _keepable(token, config.context) else None
             return token, False
 
-    def _remembered(self, config: _Config, rejected: str | None) -> Token | None:
+    def _remembered(self, config: _Config, rejected: str | None, min_ttl: float) -> Token | None:
         memory = self._memory
-        if memory and memory.access_token != rejected and self._usable(memory, config, "memory"):
+        if memory and memory.access_token != rejected and self._usable(memory, config, "memory", min_ttl):
             return memory
         return None
 
-    def _usable(self, token: Token, config: _Config, where: str) -> bool:
+    def _usable(self, token: Token, config: _Config, where: str, min_ttl: float = 0.0) -> bool:
         now = self._clock()
         if not token.is_fresh(now, config.settings.token_buffer):
             return False
+        assert token.expires_at is not None  # noqa: S101 - is_fresh() is False without one
+        if token.expires_at - now < min_ttl:
+            return False
         if log.isEnabledFor(logging.INFO):
-            assert token.expires_at is not None  # noqa: S101 - is_fresh() is False without one
             log.info(
-                "%s hit: token …%s expires in %s",
+                "%s %s hit: token …%s expires in %s",
+                config.context,
                 where,
                 fingerprint(token.access_token),
                 _duration(token.expires_at - now),
             )
         return True
 
+    def _miss(self, lookup: Lookup, config: _Config, min_ttl: float) -> str:
+        """Why a looked-up token is not used: none, corrupt, ..., or refresh due, expired, too short."""
+        token = lookup.token
+        if token is None or token.expires_at is None:
+            return lookup.reason
+        now = self._clock()
+        if now >= token.expires_at:
+            return "expired"
+        if token.is_fresh(now, config.settings.token_buffer):
+            return f"expires in {_duration(token.expires_at - now)}, sooner than the {min_ttl:g} s asked for"
+        return "refresh due"
+
     def _fetch(self, config: _Config) -> Token:
         settings = config.settings
         started = time.monotonic()
-        token = fetch_token(
-            token_url=settings.token_url,
-            scope=settings.scope,
-            client_id=config.client_id,
-            client_secret=config.client_secret,
-            timeout=settings.timeout,
-            clock=self._clock,
-            auth_method=settings.auth_method,
-            audience=settings.audience,
-            resource=settings.resource,
-        )
+        try:
+            token = fetch_token(
+                token_url=settings.token_url,
+                scope=settings.scope,
+                client_id=config.credentials.client_id,
+                client_secret=config.credentials.client_secret,
+                timeout=settings.timeout,
+                clock=self._clock,
+                auth_method=settings.auth_method,
+                audience=settings.audience,
+                resource=settings.resource,
+            )
+        except TokenRequestFailed as exc:
+            # The server refused these credentials: say whose they were.
+            raise TokenRequestFailed(f"{exc} {config.context}") from None
         log.info(
-            "token …%s fetched from %s in %d ms%s",
+            "%s token …%s fetched in %d ms%s",
+            config.context,
             fingerprint(token.access_token),
-            settings.token_url,
             (time.monotonic() - started) * 1000,
             f", expires in {_duration(token.expires_at - token.obtained_at)}" if token.expires_at else "",
         )
@@ -314,18 +343,20 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if abs(seconds) >= 90 else f"{seconds:.0f} s"
 
 
-def _keepable(token: Token) -> bool:
+def _keepable(token: Token, context: str) -> bool:
     """Tell whether a new token may be reused; warn once when it may not."""
     if token.expires_at is None:
         log.warning(
-            "the token endpoint gave no expiry (no ExpiresIn, no JWT exp); the token is used "
-            "for this call only."
+            "%s the token endpoint gave no expiry (no ExpiresIn, no JWT exp); the token is used "
+            "for this call only.",
+            context,
         )
         return False
     if token.expires_at <= token.obtained_at:
         log.warning(
-            "the token endpoint gave a token that has already expired (ExpiresIn of 0 or less, "
-            "or a JWT exp in the past: is this machine's clock right?); it is used once, not cached."
+            "%s the token endpoint gave a token that has already expired (ExpiresIn of 0 or less, "
+            "or a JWT exp in the past: is this machine's clock right?); it is used once, not cached.",
+            context,
         )
         return False
     return True
@@ -386,14 +417,19 @@ class _TokenGuard:
             return response
         self.used = True
         config = self.auth._configure()
-        log.info("the API answered 401 to token …%s: getting another", fingerprint(self.rejected))
+        log.info(
+            "%s the API answered 401 to token …%s: getting another",
+            config.context,
+            fingerprint(self.rejected),
+        )
         access_token = self.auth._obtain(config, rejected=self.rejected)[0].access_token
         request = response.request
         body = self._rewound(request.body)
         if body is _CANNOT_REPLAY:
             log.warning(
-                "the API answered 401 to the cached token; a new token was fetched, but this "
-                "request's body is a stream that cannot be sent twice: run the command again."
+                "%s the API answered 401 to the cached token; a new token was fetched, but this "
+                "request's body is a stream that cannot be sent twice: run the command again.",
+                config.context,
             )
             return response
         response.content  # noqa: B018 - drain the first answer so its connection can be reused
@@ -404,7 +440,13 @@ class _TokenGuard:
         extract_cookies_to_jar(retry._cookies, request, response.raw)  # type: ignore[attr-defined,no-untyped-call]
         retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
         assert response.connection is not None  # noqa: S101 - requests sets it on every response
-        log.info("resending %s %s with token …%s", retry.method, retry.url, fingerprint(access_token))
+        log.info(
+            "%s resending %s %s with token …%s",
+            config.context,
+            retry.method,
+            retry.url,
+            fingerprint(access_token),
+        )
         second = response.connection.send(retry, **kwargs)
         second.history.append(response)
         second.request = retry

@@ -6,7 +6,6 @@ Exit status: 0 done, 1 error (one line on stderr), 2 bad usage.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -15,12 +14,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from . import __version__, has_terminal
+from . import __version__
 from .auth import TruliooAuth
 from .cache import Entry, TokenCache, cache_folder, folder_problem
 from .errors import TruliooError
 from .logs import log_to_stderr
 from .profiles import config_file
+from .secret_sources import ask_on_terminal
 from .settings import load_settings
 from .token import jwt_claims
 from .urls import without_userinfo
@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _token(args: argparse.Namespace) -> int:
-    auth = TruliooAuth(secret_prompt=_prompt_secret)
+    auth = TruliooAuth(secret_prompt=ask_on_terminal)
     token = auth.token()
     if not args.json:
         print(token.access_token)
@@ -98,12 +98,6 @@ def _token(args: argparse.Namespace) -> int:
     }
     print(json.dumps(details, indent=2))
     return 0
-
-
-def _prompt_secret(client_id: str) -> str:
-    if not has_terminal():
-        return ""
-    return getpass.getpass(f"client secret for {client_id}: ")
 
 
 def _cache() -> TokenCache:

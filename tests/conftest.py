@@ -110,3 +110,9 @@ def run_http(
         completed.stdout.decode(errors="replace"),
         completed.stderr.decode(errors="replace"),
     )
+
+
+def context_of(server: RunningServer, client_id: str = CLIENT_ID, profile: str | None = None) -> str:
+    """The ``[profile …, client … @ host:port]`` that log lines and errors about a client start with."""
+    client = f"client {client_id} @ {server.url.split('://', 1)[1]}"
+    return f"[profile {profile}, {client}]" if profile else f"[{client}]"

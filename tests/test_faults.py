@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, posix_only, run_http, tls_fake
+from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, posix_only, run_http, tls_fake
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import find_http, hold_lock
 
@@ -310,7 +310,8 @@ def test_full_disk_on_write(server: RunningServer, http_env: dict[str, str], cac
     )
     stderr = works(subprocess.CompletedProcess(result.args, result.returncode, result.stdout, result.stderr))
     assert stderr.startswith(
-        f"httpie-trulioo: could not write the token cache in {cache_dir} (File too large)"
+        f"httpie-trulioo: {context_of(server)} could not write the token cache in {cache_dir} "
+        "(File too large)"
     )
     assert list(cache_dir.iterdir()) == [cache_dir / (entry_file(cache_dir, server).stem + ".lock")]
     works(call(server, http_env))
@@ -428,8 +429,9 @@ def test_a_stuck_lock_holder_delays_a_call_only_boundedly(
         holder.kill()
         holder.wait()
     assert stderr.strip() == (
-        "httpie-trulioo: could not take the token lock in time (another http may be stuck, or the "
-        "cache folder refuses the lock file); fetching a token anyway."
+        f"httpie-trulioo: {context_of(server)} could not take the token "
+        "lock in time (another http may be stuck, or the cache folder refuses the lock file); "
+        "fetching a token anyway."
     )
     assert server.fake.token_requests == 2
 

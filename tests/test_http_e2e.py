@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, find_http, posix_only, run_http
+from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, find_http, posix_only, run_http
 from fake_trulioo import RunningServer
 from harness import run_on_a_terminal
 
@@ -194,8 +194,9 @@ def test_revoked_token_chunked_body_is_not_resent(revoked: RunningServer, http_e
     assert "HTTP/1.1 401" in result.stdout
     assert result.stderr.strip().splitlines() == [
         (
-            "httpie-trulioo: the API answered 401 to the cached token; a new token was fetched, but this "
-            "request's body is a stream that cannot be sent twice: run the command again."
+            f"httpie-trulioo: {context_of(revoked)} the API answered 401 to the cached token; a new token "
+            "was fetched, but this request's body is a stream that cannot be sent twice: run the command "
+            "again."
         )
     ]
     assert revoked.fake.token_requests == 2
@@ -228,7 +229,8 @@ def test_wrong_secret_is_one_clear_line(server: RunningServer, http_env: dict[st
     assert line == (
         "http: error: TokenRequestFailed: the token endpoint answered 400 invalid_client "
         "(fake-trulioo: invalid_client): check the client id and secret, sent in the form "
-        "(client_secret_post); if the server wants HTTP Basic, set TRULIOO_AUTH_METHOD=client_secret_basic."
+        "(client_secret_post); if the server wants HTTP Basic, set TRULIOO_AUTH_METHOD=client_secret_basic. "
+        f"{context_of(server)}"
     )
 
 
@@ -263,9 +265,11 @@ def test_missing_secret_without_a_terminal_is_a_clear_error(
     server: RunningServer, http_env: dict[str, str]
 ) -> None:
     line = one_error_line(run_http(["-A", "trulioo", "-a", CLIENT_ID, server.url + "/x"], http_env))
+    host = server.url.split("://")[1]
     assert line == (
-        f"http: error: ConfigurationError: no client secret for client '{CLIENT_ID}': "
-        f"use --auth={CLIENT_ID}:SECRET, or set TRULIOO_CLIENT_SECRET."
+        f"http: error: ConfigurationError: no client secret for client '{CLIENT_ID}' at {host}: "
+        f"pass --auth={CLIENT_ID}:SECRET, set TRULIOO_CLIENT_SECRET, or keep it in the OS keyring: "
+        "httpie-trulioo login."
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, posix_only, run_http, token_form
+from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, posix_only, run_http, token_form
 from fake_trulioo import RunningServer
 from harness import find_http, run_on_a_terminal
 
@@ -63,8 +63,15 @@ def test_token_json(server: RunningServer, env: dict[str, str]) -> None:
     details = json.loads(result.stdout)
     assert set(details) == {
         "token", "expires_at", "expires_in", "token_url", "scope", "client_id", "granted_scope", "audience",
-        "resource",
+        "resource", "profile", "sources",
     }  # fmt: skip
+    assert details["profile"] is None
+    assert {key: details["sources"][key] for key in ("client_id", "secret", "token_url", "scope")} == {
+        "client_id": "TRULIOO_CLIENT_ID",
+        "secret": "TRULIOO_CLIENT_SECRET",
+        "token_url": "TRULIOO_TOKEN_URL",
+        "scope": "default",
+    }
     assert details["token"] in server.fake.issued
     assert 3500 < details["expires_in"] <= 3599
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", details["expires_at"])
@@ -96,7 +103,7 @@ def test_token_prompts_for_a_missing_secret_on_a_terminal(server: RunningServer,
     code, screen = run_on_a_terminal(
         [find_http("httpie-trulioo"), "token"],
         env,
-        prompt=f"client secret for {CLIENT_ID}: ",
+        prompt=f"client secret for {CLIENT_ID} at {server.url.split('://')[1]}: ",
         answer=CLIENT_SECRET,
     )
     assert code == 0, screen
@@ -105,7 +112,7 @@ def test_token_prompts_for_a_missing_secret_on_a_terminal(server: RunningServer,
     assert CLIENT_SECRET not in screen
 
 
-def test_token_endpoint_error_is_one_line(env: dict[str, str]) -> None:
+def test_token_endpoint_error_is_one_line(server: RunningServer, env: dict[str, str]) -> None:
     env["TRULIOO_CLIENT_SECRET"] = "wrong"
     result = command(["token"], env)
     assert result.returncode == 1
@@ -114,7 +121,7 @@ def test_token_endpoint_error_is_one_line(env: dict[str, str]) -> None:
             "httpie-trulioo: error: the token endpoint answered 400 invalid_client "
             "(fake-trulioo: invalid_client): check the client id and secret, sent in the form "
             "(client_secret_post); if the server wants HTTP Basic, "
-            "set TRULIOO_AUTH_METHOD=client_secret_basic."
+            f"set TRULIOO_AUTH_METHOD=client_secret_basic. {context_of(server)}"
         )
     ]
 
@@ -377,20 +384,15 @@ def test_info_log_tells_each_decision_without_the_token(
     first = log_lines(run_http(call, http_env))
     (token,) = server.fake.issued
     short = hashlib.sha256(token.encode()).hexdigest()[-6:]
-    assert first[0] == "httpie-trulioo: cache miss (none)"
-    url = re.escape(server.token_url)
-    assert re.fullmatch(
-        rf"httpie-trulioo: token …{short} fetched from {url} in \d+ ms, expires in 60 min",
-        first[1],
-    )
-    assert log_lines(run_http(call, http_env)) == [
-        f"httpie-trulioo: cache hit: token …{short} expires in 60 min"
-    ]
+    about = f"httpie-trulioo: {context_of(server)}"
+    assert first[0] == f"{about} cache miss (none)"
+    assert re.fullmatch(rf"{re.escape(about)} token …{short} fetched in \d+ ms, expires in 60 min", first[1])
+    assert log_lines(run_http(call, http_env)) == [f"{about} cache hit: token …{short} expires in 60 min"]
     server.fake.revoke_all()
     third = log_lines(run_http(call, http_env))
-    assert third[1] == f"httpie-trulioo: the API answered 401 to token …{short}: getting another"
-    assert third[2].startswith("httpie-trulioo: token …")
-    assert third[3].startswith(f"httpie-trulioo: resending GET {server.url}/x with token …")
+    assert third[1] == f"{about} the API answered 401 to token …{short}: getting another"
+    assert third[2].startswith(f"{about} token …")
+    assert third[3].startswith(f"{about} resending GET {server.url}/x with token …")
     everything = "\n".join(first + third)
     assert all(issued not in everything for issued in server.fake.issued)
     assert CLIENT_SECRET not in everything
@@ -399,7 +401,8 @@ def test_info_log_tells_each_decision_without_the_token(
 def test_debug_log_tells_lock_waits(server: RunningServer, http_env: dict[str, str]) -> None:
     http_env["TRULIOO_LOG"] = "debug"
     lines = log_lines(run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
-    assert any(re.fullmatch(r"httpie-trulioo: lock waited \d+ ms", line) for line in lines)
+    about = re.escape(f"httpie-trulioo: {context_of(server)}")
+    assert any(re.fullmatch(rf"{about} lock waited \d+ ms", line) for line in lines)
 
 
 @pytest.mark.parametrize(("content", "reason"), [(b"garbage", "corrupt"), (None, "expired")])
@@ -416,7 +419,7 @@ def test_log_says_why_the_cache_missed(
         Path(cache.path(key)).chmod(0o600)
     http_env["TRULIOO_LOG"] = "info"
     lines = log_lines(run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
-    assert lines[0] == f"httpie-trulioo: cache miss ({reason})"
+    assert lines[0] == f"httpie-trulioo: {context_of(server)} cache miss ({reason})"
 
 
 def test_bad_log_level_names_the_variable(server: RunningServer, http_env: dict[str, str]) -> None:
@@ -465,12 +468,12 @@ def test_demo_runs_and_shows_fetch_reuse_and_refresh(http_env: dict[str, str]) -
     out = result.stdout
     order = [
         "# a first call fetches a token",
-        "httpie-trulioo: cache miss (none)",
+        "] cache miss (none)",
         "# the next call reuses it",
-        "httpie-trulioo: cache hit: token …",
+        "] cache hit: token …",
         "# a 401 is answered with a new token and the request is sent again",
-        "httpie-trulioo: the API answered 401 to token …",
-        "httpie-trulioo: resending POST",
+        "] the API answered 401 to token …",
+        "] resending POST",
         "# what is cached",
         "CLIENT ID",
     ]

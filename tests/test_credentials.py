@@ -1,0 +1,206 @@
+"""Unit tests for choosing the profile, the settings, the client id and the secret (credentials.py).
+
+No server: the variables are a dict, the profiles file is a temp file, the helper commands are
+real processes and the keyring is the real file keyring the tests install, in a temp folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from httpie_trulioo.credentials import Choice, choose, resolve
+from httpie_trulioo.errors import ConfigurationError
+from httpie_trulioo.secret_sources import store_in_keyring
+
+DEV_URL = "https://auth-api-primary.dev.trulioo.com/connect/token"
+PROD_URL = "https://auth-api.trulioo.com/connect/token"
+PYTHON = shlex.quote(sys.executable)
+
+
+def command(code: str) -> str:
+    """A secret_cmd that runs this Python code (no shell involved)."""
+    return f"{PYTHON} -c {shlex.quote(code)}"
+
+
+@pytest.fixture
+def keyring_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The file keyring of this test alone (the backend reads XDG_DATA_HOME at each use)."""
+    folder = tmp_path / "keyring-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    return folder
+
+
+@pytest.fixture
+def profiles(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[profiles.dev]
+token_url = "{DEV_URL}"
+scope = "napi.api"
+client_id = "dev-client"
+secret_env = "DEV_SECRET"
+
+[profiles.bare]
+token_url = "{DEV_URL}"
+"""
+    )
+    path.chmod(0o600)
+    return path
+
+
+def exported(profiles: Path, **more: str) -> dict[str, str]:
+    """The README's export steps for another client, as a QA engineer's shell would have them."""
+    return {
+        "TRULIOO_CONFIG_FILE": str(profiles),
+        "TRULIOO_CLIENT_ID": "exported-client",
+        "TRULIOO_CLIENT_SECRET": "exported-secret",
+        "TRULIOO_TOKEN_URL": PROD_URL,
+        **more,
+    }
+
+
+def test_a_profile_chosen_by_name_beats_the_variables(
+    profiles: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    choice = choose(exported(profiles, DEV_SECRET="dev-secret", TRULIOO_SCOPE="x"), profile="dev")
+    found = resolve(choice)
+    assert (found.settings.token_url, found.settings.scope) == (DEV_URL, "napi.api")
+    assert (found.client_id, found.client_secret, found.profile) == ("dev-client", "dev-secret", "dev")
+    assert found.sources["client_id"] == "profile dev"
+    assert found.sources["secret"] == "profile dev secret_env DEV_SECRET"
+    assert found.sources["token_url"] == found.sources["scope"] == "profile dev"
+    assert found.sources["timeout"] == "default"
+    assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+def test_variables_beat_a_profile_that_trulioo_profile_chose_and_say_so_once(
+    profiles: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    found = resolve(choose(exported(profiles, TRULIOO_PROFILE="dev", DEV_SECRET="dev-secret")))
+    assert (found.client_id, found.client_secret) == ("exported-client", "exported-secret")
+    assert found.settings.token_url == PROD_URL
+    assert found.settings.scope == "napi.api"  # no variable for it: the profile's
+    assert found.sources["token_url"] == "TRULIOO_TOKEN_URL"
+    warnings = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert warnings == [
+        (
+            "TRULIOO_CLIENT_ID, TRULIOO_CLIENT_SECRET, TRULIOO_TOKEN_URL override profile 'dev' (chosen "
+            "by TRULIOO_PROFILE); to use the profile as it is, choose it with -a @dev (http) or "
+            "--profile dev (httpie-trulioo)."
+        )
+    ]
+
+
+def test_what_the_caller_passes_beats_both_and_is_no_override(
+    profiles: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    environ = exported(profiles, TRULIOO_PROFILE="dev")
+    choice = choose(
+        environ, overrides={"token_url": "https://auth.example/t", "scope": None}, given=["client_id"]
+    )
+    found = resolve(choice, client_id="mine", client_secret="my-secret")
+    assert (found.client_id, found.client_secret, found.settings.token_url) == (
+        "mine",
+        "my-secret",
+        "https://auth.example/t",
+    )
+    assert (found.sources["client_id"], found.sources["secret"], found.sources["token_url"]) == (
+        "argument",
+        "argument",
+        "argument",
+    )
+    (warning,) = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert warning.startswith("TRULIOO_CLIENT_SECRET overrides profile 'dev'")
+
+
+def test_a_profile_that_names_no_client_pairs_with_the_variables(profiles: Path) -> None:
+    found = resolve(choose(exported(profiles), profile="bare"))
+    assert (found.client_id, found.client_secret, found.settings.token_url) == (
+        "exported-client",
+        "exported-secret",
+        DEV_URL,
+    )
+
+
+def test_an_exported_secret_is_never_paired_with_a_profile_chosen_by_name(
+    profiles: Path, keyring_folder: Path
+) -> None:
+    choice = choose(exported(profiles), profile="dev")
+    with pytest.raises(ConfigurationError) as caught:
+        resolve(choice, prompt=lambda client_id, token_url: None)
+    assert str(caught.value) == (
+        "no client secret for client 'dev-client' at auth-api-primary.dev.trulioo.com (profile dev), "
+        "and no terminal to ask on (TRULIOO_CLIENT_SECRET is not for profile 'dev': it names its own "
+        "client): set DEV_SECRET (the profile's secret_env), or keep it in the OS keyring: "
+        "httpie-trulioo login --profile dev."
+    )
+    assert "exported-secret" not in str(caught.value)
+
+
+def test_secret_sources_are_tried_in_order(tmp_path: Path, keyring_folder: Path) -> None:
+    path = tmp_path / "config.toml"
+
+    def write(**keys: str) -> None:
+        body = "".join(f"{key} = {json.dumps(value)}\n" for key, value in keys.items())
+        path.write_text(f'[profiles.p]\nclient_id = "c"\ntoken_url = "{DEV_URL}"\n{body}')
+        path.chmod(0o600)
+
+    asked: list[tuple[str, str]] = []
+
+    def prompt(client_id: str, token_url: str) -> str:
+        asked.append((client_id, token_url))
+        return "typed"
+
+    def source(environ: dict[str, str], given: str | None = None) -> tuple[str, str]:
+        choice = choose({"TRULIOO_CONFIG_FILE": str(path), "TRULIOO_PROFILE": "p", **environ})
+        found = resolve(choice, client_secret=given, prompt=prompt)
+        return found.client_secret, found.sources["secret"]
+
+    write(secret_env="P_SECRET", secret_cmd=command("print('from-command')"))
+    everything = {"TRULIOO_CLIENT_SECRET": "from-variable", "P_SECRET": "from-secret-env"}
+    store_in_keyring(DEV_URL, "c", "from-keyring")
+    assert source(everything, given="given") == ("given", "argument")
+    assert source(everything) == ("from-variable", "TRULIOO_CLIENT_SECRET")
+    assert source({"P_SECRET": "from-secret-env"}) == ("from-secret-env", "profile p secret_env P_SECRET")
+    assert source({}) == ("from-command", "profile p secret_cmd")
+    write(secret_env="P_SECRET")
+    assert source({}) == ("from-keyring", "keyring")
+    assert asked == []
+    write()
+    (keyring_folder / "python_keyring").rename(keyring_folder / "elsewhere")
+    assert source({}) == ("typed", "prompt")
+    assert asked == [("c", DEV_URL)]
+
+
+def test_an_empty_profile_name_is_one_line(profiles: Path) -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"^the profile name is empty: write -a @NAME or --profile NAME\.$"
+    ):
+        choose({"TRULIOO_CONFIG_FILE": str(profiles)}, profile="")
+
+
+def test_no_client_id_is_one_line_naming_every_way_to_give_one(profiles: Path) -> None:
+    choice: Choice = choose({"TRULIOO_CONFIG_FILE": str(profiles)}, profile="bare")
+    with pytest.raises(ConfigurationError) as caught:
+        resolve(choice)
+    assert str(caught.value) == (
+        "no client id: profile 'bare' names no client_id: choose a profile that has one "
+        "(http -a @NAME, httpie-trulioo --profile NAME), pass http --auth=CLIENT_ID, or set "
+        "TRULIOO_CLIENT_ID."
+    )
+
+
+def test_context_names_profile_client_and_token_host(profiles: Path) -> None:
+    found = resolve(choose({"TRULIOO_CONFIG_FILE": str(profiles), "DEV_SECRET": "s"}, profile="dev"))
+    assert found.context == "[profile dev, client dev-client @ auth-api-primary.dev.trulioo.com]"
+    other = resolve(
+        choose({"TRULIOO_TOKEN_URL": "http://127.0.0.1:8765/connect/token"}), client_id="c", client_secret="s"
+    )
+    assert other.context == "[client c @ 127.0.0.1:8765]"
