@@ -7,16 +7,17 @@ HTTPie imports this module on every ``http`` call, so it imports nothing heavy, 
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
 from httpie.plugins import AuthPlugin
 
-from . import has_terminal, keep_dependencies_importable
+from . import keep_dependencies_importable
 
 if TYPE_CHECKING:
     from .auth import TruliooAuth
+
+PROFILE_MARK = "@"  # --auth=@dev chooses profile dev; a client id never starts with it
 
 
 class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no type hints
@@ -26,33 +27,39 @@ class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no ty
     auth_type = "trulioo"
     description = (
         "Bearer token from the Trulioo token endpoint (OAuth 2.0 client credentials), "
-        "cached between calls. --auth=CLIENT_ID:CLIENT_SECRET, or TRULIOO_CLIENT_ID and "
-        "TRULIOO_CLIENT_SECRET in the environment."
+        "cached between calls. --auth=@PROFILE for a profile of the profiles file, "
+        "--auth=CLIENT_ID (the secret from TRULIOO_CLIENT_SECRET, the keyring or a prompt), "
+        "or no --auth: TRULIOO_CLIENT_ID and TRULIOO_CLIENT_SECRET."
     )
     auth_require = False  # without --auth, the credentials come from the environment
     netrc_parse = False  # a client secret is not a password for a host
-
-    def __init__(self) -> None:
-        """Prompt for a missing secret only when a person can answer and none is set."""
-        super().__init__()
-        self.prompt_password = "TRULIOO_CLIENT_SECRET" not in os.environ and has_terminal()
+    # HTTPie's own prompt asks for a password for the API host; the secret is for the token
+    # endpoint, and may be in a variable, a helper or the keyring: the plugin asks by itself, at
+    # request time, only when none of those has it.
+    prompt_password = False
 
     def get_auth(self, username: str | None = None, password: str | None = None) -> TruliooAuth:
         """Build the auth object; cheap and never raises (HTTPie may call it twice)."""
         keep_dependencies_importable()
         from .auth import TruliooAuth  # noqa: PLC0415 - only a call that uses the plugin pays
         from .logs import log_to_stderr  # noqa: PLC0415 - same
+        from .secret_sources import ask_on_terminal  # noqa: PLC0415 - same
 
         log_to_stderr()
 
-        # HTTPie saves raw_auth in --session files: keep the client id there, never the secret.
+        # HTTPie saves raw_auth in --session files: keep @PROFILE or the client id, never the secret.
         self.raw_auth = username or ""
+        profile = None
+        if username and username.startswith(PROFILE_MARK):
+            profile, username = username[len(PROFILE_MARK) :], None
         parsed = _httpie_arguments()
         offline = getattr(parsed, "offline", None)
         return TruliooAuth(
             username or None,
             password or None,
+            profile=profile,
             offline=offline if isinstance(offline, bool) else "--offline" in sys.argv,
+            secret_prompt=ask_on_terminal,
             proxies={item.key: item.value for item in getattr(parsed, "proxy", None) or ()},
         )
 
