@@ -1,4 +1,4 @@
-"""``httpie-trulioo``: print a token for other tools, list the cached tokens, clear them.
+"""``httpie-trulioo``: tokens for other tools, what is cached, and the secret kept in the OS keyring.
 
 Exit status: 0 done, 1 error (one line on stderr), 2 bad usage.
 """
@@ -7,22 +7,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from . import __version__
-from .auth import TruliooAuth
+from .auth import TruliooAuth, fingerprint
 from .cache import Entry, TokenCache, cache_folder, folder_problem
-from .errors import TruliooError
+from .credentials import Choice, choose, client_id_of, profiles_by_client, token_identity
+from .errors import ConfigurationError, TruliooError
 from .logs import log_to_stderr
 from .profiles import config_file
-from .secret_sources import ask_on_terminal
-from .settings import load_settings
-from .token import jwt_claims
+from .secret_sources import (
+    ask_on_terminal,
+    forget_in_keyring,
+    store_in_keyring,
+    token_host,
+    usable_keyring,
+)
+from .settings import Settings, load_settings
+from .token import is_fresh, jwt_claims
 from .urls import without_userinfo
 
 CLAIMS = ("scope", "aud", "client_id", "exp")
@@ -46,53 +54,125 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="httpie-trulioo",
+        allow_abbrev=False,
         description="Trulioo client-credentials tokens, as http --auth-type=trulioo caches them.",
-        epilog="Settings come from TRULIOO_* variables and TRULIOO_PROFILE, as for the plugin.",
+        epilog="Settings come from --profile, TRULIOO_PROFILE and TRULIOO_* variables, as for the plugin.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    choosing = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    choosing.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="use this profile of the profiles file; its values beat the TRULIOO_* variables",
+    )
 
     token = commands.add_parser(
         "token",
+        allow_abbrev=False,
+        parents=[choosing],
         help="print a valid bearer token (cached, or fetched)",
         description="Print a valid bearer token to stdout, from the cache or fetched, e.g. "
         'curl -H "Authorization: Bearer $(httpie-trulioo token)" ...',
     )
     token.add_argument(
-        "--json", action="store_true", help="print the token with its expiry and settings as JSON"
+        "--json", action="store_true", help="print the token with its expiry, settings and their sources"
+    )
+    token.add_argument(
+        "--refresh", action="store_true", help="get a new token now and replace the cached one"
+    )
+    token.add_argument(
+        "--min-ttl",
+        metavar="SECONDS",
+        type=_seconds,
+        default=0.0,
+        help="get a new token unless the cached one lives at least this long",
     )
     token.set_defaults(run=_token)
 
     status = commands.add_parser(
         "status",
+        allow_abbrev=False,
+        parents=[choosing],
         help="list the cached tokens (never the tokens themselves)",
-        description="List the cached tokens: client id, token URL, scope asked for and granted, "
-        "audience and resource (when set), when obtained, when they expire.",
+        description="List the cached tokens: client id, profile, token URL, scope asked for and "
+        "granted, audience and resource (when set), when they expire, their fingerprint (as logged) "
+        "and state: valid, refresh due (the next call gets a new one) or expired.",
     )
     status.add_argument("--json", action="store_true", help="print JSON for scripts")
     status.add_argument("--claims", action="store_true", help="add the JWT claims scope, aud, client_id, exp")
+    status.add_argument(
+        "--check",
+        action="store_true",
+        help="print one line; exit 0 only if the chosen credentials (--profile, TRULIOO_PROFILE or "
+        "variables) have a valid cached token, else 1",
+    )
     status.set_defaults(run=_status)
 
     clear = commands.add_parser(
         "clear",
+        allow_abbrev=False,
         help="remove cached tokens",
-        description="Remove every cached token, or only those of one client.",
+        description="Remove every cached token, or only those of one client or profile.",
     )
-    clear.add_argument("--client-id", metavar="ID", help="remove only this client's tokens")
+    which = clear.add_mutually_exclusive_group()
+    which.add_argument("--client-id", metavar="ID", help="remove only this client's tokens")
+    which.add_argument("--profile", metavar="NAME", help="remove only this profile's tokens")
     clear.set_defaults(run=_clear)
+
+    login = commands.add_parser(
+        "login",
+        allow_abbrev=False,
+        parents=[choosing],
+        help="check a client secret and keep it in the OS keyring",
+        description="Ask for the client secret (or read it from stdin), check it by getting a "
+        "token, and keep it in the OS keyring, where http -A trulioo and this command find it. "
+        "Needs the keyring extra: pip install 'httpie-trulioo[keyring]'.",
+    )
+    login.add_argument(
+        "--secret-stdin", action="store_true", help="read the secret from the first line of stdin"
+    )
+    login.set_defaults(run=_login)
+
+    logout = commands.add_parser(
+        "logout",
+        allow_abbrev=False,
+        parents=[choosing],
+        help="remove the client secret from the OS keyring, and the cached tokens",
+        description="Remove the chosen client's secret from the OS keyring, and its cached tokens.",
+    )
+    logout.set_defaults(run=_logout)
     return parser
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more; it is {text!r}")
+    return value
+
+
 def _token(args: argparse.Namespace) -> int:
-    auth = TruliooAuth(secret_prompt=ask_on_terminal)
-    token = auth.token()
+    auth = TruliooAuth(profile=args.profile, secret_prompt=ask_on_terminal)
+    token = auth.token(min_ttl=args.min_ttl, renew=args.refresh)
+    expires_in = int(token.expires_at - time.time()) if token.expires_at is not None else None
+    if args.min_ttl and (expires_in is None or expires_in < args.min_ttl):
+        print(
+            f"httpie-trulioo: the token endpoint gave a token that lives {expires_in} s, "
+            f"less than the --min-ttl of {args.min_ttl:g} s asked for.",
+            file=sys.stderr,
+        )
     if not args.json:
         print(token.access_token)
         return 0
     details: dict[str, Any] = {
         "token": token.access_token,
+        "fingerprint": fingerprint(token.access_token),
         "expires_at": _iso(token.expires_at),
-        "expires_in": int(token.expires_at - time.time()) if token.expires_at is not None else None,
+        "expires_in": expires_in,
         **auth.describe(),
         "granted_scope": token.scope,  # as the server answered; None if it did not say
     }
@@ -100,23 +180,55 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cache() -> TokenCache:
-    settings = load_settings(os.environ)
+def _settings() -> Settings:
+    """The settings that do not depend on a profile: the cache folder, the refresh buffer."""
+    return load_settings(os.environ)
+
+
+def _cache(settings: Settings) -> TokenCache:
     return TokenCache(cache_folder(settings.cache_dir), lock_timeout=settings.timeout)
 
 
+def _whose(choice: Choice, client_id: str) -> str:
+    profile = f" (profile {choice.profile})" if choice.profile else ""
+    return f"client {client_id!r} at {token_host(choice.settings.token_url)}{profile}"
+
+
+def _of_choice(choice: Choice) -> tuple[str, Callable[[Entry], bool]]:
+    """Whose tokens the chosen credentials get, and a test for them: same token URL, scope and client."""
+    client_id, _ = client_id_of(choice)
+    wanted = token_identity(choice.settings, client_id)
+    return _whose(choice, client_id), lambda entry: _identity(entry) == wanted
+
+
+def _identity(entry: Entry) -> tuple[str, ...]:
+    """What a cached token is for, as ``credentials.token_identity`` says it."""
+    return (entry.token_url, entry.scope, entry.client_id, entry.audience, entry.resource)
+
+
 def _status(args: argparse.Namespace) -> int:
-    cache = _cache()
+    settings = _settings()
+    cache = _cache(settings)
     now = time.time()
     problem = folder_problem(cache.folder) if os.path.exists(cache.folder) else ""
     entries = [] if problem else [entry for _, entry in cache.entries()]
-    rows = [_describe(entry, now, args.claims) for entry in entries]
+    if args.check or args.profile:
+        whose, belongs = _of_choice(choose(os.environ, profile=args.profile))
+        entries = [entry for entry in entries if belongs(entry)]
+        if args.check:
+            return _check(entries, whose, now, settings.token_buffer)
     profiles = config_file(os.environ)
+    try:
+        by_client = profiles_by_client(os.environ)
+        profiles_state = "" if os.path.exists(profiles) else " (none yet)"
+    except ConfigurationError as exc:
+        by_client, profiles_state = {}, f" (cannot be used: {str(exc).removeprefix(profiles)})"
+    rows = [_describe(entry, now, settings.token_buffer, by_client, args.claims) for entry in entries]
     if args.json:
         print(json.dumps({"cache_dir": cache.folder, "config_file": profiles, "tokens": rows}, indent=2))
         return 0
     print(f"cache folder:  {cache.folder}{_folder_state(cache.folder, problem)}")
-    print(f"profiles file: {profiles}{'' if os.path.exists(profiles) else ' (none yet)'}")
+    print(f"profiles file: {profiles}{profiles_state}")
     if not rows:
         print("no cached tokens")
         return 0
@@ -125,12 +237,14 @@ def _status(args: argparse.Namespace) -> int:
     table = [
         [
             "CLIENT ID",
+            "PROFILE",
             "TOKEN URL",
             "SCOPE",
             "GRANTED",
             *(name.upper() for name in extra),
-            "OBTAINED AT",
+            "EXPIRES AT",
             "EXPIRES IN",
+            "TOKEN",
             "STATE",
         ]
     ]
@@ -138,13 +252,15 @@ def _status(args: argparse.Namespace) -> int:
         table.append(
             [
                 row["client_id"],
+                ",".join(row["profiles"]) or "-",
                 row["token_url"],
                 row["scope"] or "-",
                 _printable(row["granted_scope"]) or "-",
                 *(row[name] or "-" for name in extra),
-                _local(entry.token.obtained_at),
+                _local(entry.token.expires_at or 0.0),
                 _in(row["expires_in"]),
-                "expired" if row["expired"] else "valid",
+                "…" + row["fingerprint"],
+                row["state"],
             ]
         )
     widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
@@ -156,6 +272,23 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(entries: list[Entry], whose: str, now: float, token_buffer: float) -> int:
+    """One line on the chosen credentials' best cached token; 0 only if the plugin would send it."""
+    if not entries:
+        print(f"no cached token for {whose}")
+        return 1
+    best = max(entries, key=lambda entry: entry.token.expires_at or 0.0)
+    state = _state(best, now, token_buffer)
+    expires_at = best.token.expires_at or 0.0
+    when = (
+        f"expires in {_in(int(expires_at - now))}"
+        if state != "expired"
+        else f"expired at {_local(expires_at)}"
+    )
+    print(f"{state}: token …{fingerprint(best.token.access_token)} for {whose}, {when}")
+    return 0 if state == "valid" else 1
+
+
 def _folder_state(folder: str, problem: str) -> str:
     if not os.path.exists(folder):
         return " (none yet)"
@@ -164,19 +297,37 @@ def _folder_state(folder: str, problem: str) -> str:
     return f" (not used: {problem.replace(folder + ' ', '')})" if problem else ""
 
 
-def _describe(entry: Entry, now: float, with_claims: bool) -> dict[str, Any]:
+def _state(entry: Entry, now: float, token_buffer: float) -> str:
+    """valid, refresh due or expired: what the plugin would do with this token now."""
+    token = entry.token
+    expires_at = token.expires_at or 0.0
+    if now >= expires_at:
+        return "expired"
+    return "valid" if is_fresh(expires_at, token.obtained_at, now, token_buffer) else "refresh due"
+
+
+def _describe(
+    entry: Entry,
+    now: float,
+    token_buffer: float,
+    by_client: dict[tuple[str, ...], list[str]],
+    with_claims: bool,
+) -> dict[str, Any]:
     token = entry.token
     expires_at = token.expires_at or 0.0
     row: dict[str, Any] = {
         "client_id": entry.client_id,
+        "profiles": by_client.get(_identity(entry), []),
         "token_url": without_userinfo(entry.token_url),  # an older version may have kept one
         "scope": entry.scope,
         "granted_scope": token.scope,
         "audience": entry.audience,
         "resource": entry.resource,
+        "fingerprint": fingerprint(token.access_token),
         "obtained_at": _iso(token.obtained_at),
         "expires_at": _iso(expires_at),
         "expires_in": int(expires_at - now),
+        "state": _state(entry, now, token_buffer),
         "expired": now >= expires_at,
     }
     if with_claims:
@@ -192,17 +343,30 @@ def _claims(access_token: str) -> dict[str, Any] | None:
 
 
 def _clear(args: argparse.Namespace) -> int:
-    cache = _cache()
+    cache = _cache(_settings())
+    whose = ""
+    belongs: Callable[[Entry], bool] = lambda entry: True  # noqa: E731 - the default of two choices
+    if args.client_id is not None:
+        whose = f" of client {args.client_id!r}"
+        belongs = lambda entry: entry.client_id == args.client_id  # noqa: E731
+    elif args.profile is not None:
+        whose = f" of profile {args.profile!r}"
+        belongs = _of_choice(choose(os.environ, profile=args.profile))[1]
+    removed = _remove(cache, belongs, leftovers=not whose)
+    print(f"removed {removed} cached token{'' if removed == 1 else 's'}{whose} from {cache.folder}")
+    return 0
+
+
+def _remove(cache: TokenCache, belongs: Callable[[Entry], bool], *, leftovers: bool) -> int:
+    """Remove the cached tokens that ``belongs`` picks (and temp files left by killed writers)."""
     if not os.path.exists(cache.folder):
-        print(f"removed 0 cached tokens from {cache.folder}")
         return 0
     problem = folder_problem(cache.folder)
     if problem:
         raise TruliooError(f"{problem}; nothing was removed.")
-    chosen = [path for path, entry in cache.entries() if args.client_id in (None, entry.client_id)]
-    leftovers = cache.leftovers() if args.client_id is None else []
+    chosen = [path for path, entry in cache.entries() if belongs(entry)]
     removed = 0
-    for path in chosen + leftovers:
+    for path in chosen + (cache.leftovers() if leftovers else []):
         try:
             os.unlink(path)
         except FileNotFoundError:
@@ -210,8 +374,44 @@ def _clear(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise TruliooError(f"could not remove {path}: {exc.strerror}.") from None
         removed += path in chosen
-    whose = f" of client {args.client_id!r}" if args.client_id is not None else ""
-    print(f"removed {removed} cached token{'' if removed == 1 else 's'}{whose} from {cache.folder}")
+    return removed
+
+
+def _login(args: argparse.Namespace) -> int:
+    choice = choose(os.environ, profile=args.profile, given=("client_secret",))
+    client_id, _ = client_id_of(choice)
+    token_url = choice.settings.token_url
+    usable_keyring()  # before anyone types a secret that could not be kept
+    secret = _secret_from_stdin() if args.secret_stdin else ask_on_terminal(client_id, token_url)
+    if secret is None:
+        raise ConfigurationError("no terminal to ask for the secret on: pipe it to login --secret-stdin.")
+    TruliooAuth.from_choice(choice, client_id, secret).token(renew=True)
+    backend = store_in_keyring(token_url, client_id, secret)
+    print(f"logged in {_whose(choice, client_id)}: the secret works and is kept in the keyring ({backend})")
+    return 0
+
+
+def _secret_from_stdin() -> str:
+    secret = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not secret:
+        raise ConfigurationError("no secret on stdin: its first line is empty (--secret-stdin).")
+    return secret
+
+
+def _logout(args: argparse.Namespace) -> int:
+    choice = choose(os.environ, profile=args.profile)
+    client_id, _ = client_id_of(choice)
+    whose, belongs = _of_choice(choice)
+    forgotten = forget_in_keyring(choice.settings.token_url, client_id)
+    removed = _remove(_cache(choice.settings), belongs, leftovers=False)
+    if not forgotten and not removed:
+        print(
+            f"httpie-trulioo: not logged in: no secret in the keyring and no cached token for {whose}.",
+            file=sys.stderr,
+        )
+        return 1
+    secret = "removed the secret from the keyring" if forgotten else "no secret was in the keyring"
+    print(f"logged out {whose}: {secret}, and {removed} cached token{'' if removed == 1 else 's'}")
     return 0
 
 
@@ -229,10 +429,12 @@ def _iso(epoch: float | None) -> str | None:
 
 
 def _local(epoch: float) -> str:
+    """Local time with its zone, e.g. ``2026-11-29 11:34:17 CET``; "-" for a time no calendar shows."""
     try:
-        return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
+        moment = datetime.fromtimestamp(epoch).astimezone()
     except (ValueError, OverflowError, OSError):
         return "-"
+    return moment.strftime("%Y-%m-%d %H:%M:%S ") + (moment.strftime("%Z") or moment.strftime("%z"))
 
 
 def _in(seconds: int) -> str:

@@ -7,11 +7,13 @@ a temp folder.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,9 @@ import pytest
 from conftest import context_of, posix_only, run_http
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import find_http, http_environment, run_on_a_terminal
+
+from httpie_trulioo.cache import CacheKey, TokenCache
+from httpie_trulioo.token import Token
 
 pytestmark = pytest.mark.e2e
 
@@ -250,3 +255,244 @@ def test_every_decision_names_profile_client_and_token_host(dev: RunningServer, 
         "cache miss (none)",
         "token",
     ]
+
+
+# --- httpie-trulioo token -----------------------------------------------------------------------
+
+
+def companion(
+    args: list[str], env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed httpie-trulioo command, with no terminal (a script's view)."""
+    return subprocess.run(
+        [find_http("httpie-trulioo"), *args],
+        env=env,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,
+        check=False,
+    )
+
+
+def test_token_picks_a_profile_and_json_says_where_each_setting_came_from(
+    prod: RunningServer, day: dict[str, str]
+) -> None:
+    result = companion(["token", "--profile", "prod", "--json"], day)
+    assert result.returncode == 0, result.stderr
+    details = json.loads(result.stdout)
+    assert details["token"] in prod.fake.issued
+    assert details["fingerprint"] == hashlib.sha256(details["token"].encode()).hexdigest()[-6:]
+    assert (details["client_id"], details["profile"], details["token_url"]) == (
+        PROD_ID,
+        "prod",
+        prod.token_url,
+    )
+    assert details["sources"] == {
+        "client_id": "profile prod",
+        "secret": "profile prod secret_env PROD_SECRET",
+        "token_url": "profile prod",
+        "scope": "default",
+        "token_buffer": "default",
+        "timeout": "default",
+        "cache_dir": "TRULIOO_CACHE_DIR",
+        "cache_enabled": "default",
+        "api_hosts": "default",
+        "auth_method": "default",
+        "audience": "default",
+        "resource": "default",
+    }
+    assert PROD_SECRET not in result.stdout + result.stderr
+
+
+def test_token_refresh_replaces_a_revoked_token(dev: RunningServer, day: dict[str, str]) -> None:
+    first = companion(["token"], day).stdout.strip()
+    dev.fake.revoke_all()
+    assert companion(["token"], day).stdout.strip() == first  # the cache cannot know it was revoked
+    refreshed = companion(["token", "--refresh"], day).stdout.strip()
+    assert refreshed not in ("", first)
+    assert companion(["token"], day).stdout.strip() == refreshed  # it replaced the cached one
+    assert dev.fake.token_requests == 2
+
+
+def test_token_min_ttl_refreshes_a_token_that_lives_less(dev: RunningServer, day: dict[str, str]) -> None:
+    first = companion(["token"], day).stdout.strip()
+    assert companion(["token", "--min-ttl", "600"], day).stdout.strip() == first
+    longer = companion(["token", "--min-ttl", "7200"], day)
+    assert longer.stdout.strip() not in ("", first)
+    assert re.fullmatch(
+        r"httpie-trulioo: the token endpoint gave a token that lives \d+ s, less than the --min-ttl of "
+        r"7200 s asked for\.\n",
+        longer.stderr,
+    )
+    assert dev.fake.token_requests == 2
+
+
+def test_token_without_a_secret_never_suggests_http_options(day: dict[str, str]) -> None:
+    del day["PROD_SECRET"]
+    result = companion(["token", "--profile", "prod"], day)
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert line.startswith(f"httpie-trulioo: error: no client secret for client '{PROD_ID}' at ")
+    assert "--auth" not in line
+    assert line.endswith("keep it in the OS keyring: httpie-trulioo login --profile prod.")
+
+
+# --- httpie-trulioo status and clear --------------------------------------------------------------
+
+
+def cache_entry(cache_dir: Path, server: RunningServer, client_id: str, *, lived: float, left: float) -> str:
+    """Put a token in the cache that was obtained ``lived`` seconds ago and expires in ``left``."""
+    now = time.time()
+    cache_dir.mkdir(mode=0o700, exist_ok=True)
+    access_token = f"token-{client_id}-{left}"
+    key = CacheKey.build(server.token_url, "workflow.studio.api", client_id, "any secret")
+    TokenCache(str(cache_dir), 1).store(key, Token(access_token, now - lived, now + left))
+    return hashlib.sha256(access_token.encode()).hexdigest()[-6:]
+
+
+def test_status_shows_profile_zone_fingerprint_and_the_state_the_plugin_sees(
+    dev: RunningServer, prod: RunningServer, day: dict[str, str], cache_dir: Path
+) -> None:
+    day["TRULIOO_LOG"] = "info"
+    logged = run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day).stderr
+    day["TRULIOO_TOKEN_BUFFER"] = "3000"  # a token with less than 3000 s left is refreshed
+    due = cache_entry(cache_dir, prod, PROD_ID, lived=7200, left=600)
+    gone = cache_entry(cache_dir, prod, "old-client", lived=7200, left=-60)
+    day["TZ"] = "UTC"
+    lines = companion(["status"], day).stdout.splitlines()
+    assert lines[2].split() == [
+        "CLIENT", "ID", "PROFILE", "TOKEN", "URL", "SCOPE", "GRANTED", "EXPIRES", "AT", "EXPIRES", "IN",
+        "TOKEN", "STATE",
+    ]  # fmt: skip
+    rows = {line.split()[0]: line.split() for line in lines[3:]}
+    (dev_token,) = dev.fake.issued
+    fingerprint = hashlib.sha256(dev_token.encode()).hexdigest()[-6:]
+    assert f"token …{fingerprint} fetched" in logged
+    assert rows[DEV_ID][1] == "dev"
+    assert rows[DEV_ID][7] == "UTC"  # EXPIRES AT: date, time, zone
+    assert rows[DEV_ID][-2:] == [f"…{fingerprint}", "valid"]
+    assert rows[PROD_ID][1] == "prod"
+    assert rows[PROD_ID][-3:] == [f"…{due}", "refresh", "due"]
+    assert rows["old-client"][1] == "-"
+    assert rows["old-client"][-3:] == ["-", f"…{gone}", "expired"]
+
+
+# What status --check says of the chosen credentials' cached token: (seconds it lived and has
+# left, or None for none cached), the line it prints, and its exit status.
+CHECKS = {
+    "none cached": (None, "no cached token for {whose}", 1),
+    "valid": ((60, 3500), "valid: token …{fp} for {whose}, expires in 58 min", 0),
+    "refresh due": ((7200, 600), "refresh due: token …{fp} for {whose}, expires in 10 min", 1),
+    "expired": ((7200, -60), "expired: token …{fp} for {whose}, expired at ", 1),
+}
+
+
+@pytest.mark.parametrize("case", CHECKS)
+def test_status_check_exits_0_only_for_a_token_the_plugin_would_send(
+    prod: RunningServer, day: dict[str, str], cache_dir: Path, case: str
+) -> None:
+    lived_and_left, line, code = CHECKS[case]
+    day["TRULIOO_TOKEN_BUFFER"] = "3000"
+    fp = ""
+    if lived_and_left is not None:
+        lived, left = lived_and_left
+        fp = cache_entry(cache_dir, prod, PROD_ID, lived=lived, left=left)
+    cache_entry(cache_dir, prod, "someone-else", lived=60, left=3500)  # not the chosen client's
+    result = companion(["status", "--check", "--profile", "prod"], day)
+    assert (result.returncode, result.stderr) == (code, "")
+    whose = f"client '{PROD_ID}' at {host(prod)} (profile prod)"
+    assert one_line(result.stdout).startswith(line.format(whose=whose, fp=fp))
+
+
+def test_clear_profile_removes_only_that_profiles_tokens(
+    dev: RunningServer, prod: RunningServer, day: dict[str, str], cache_dir: Path
+) -> None:
+    body(run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day))
+    body(run_http(["-b", "-A", "trulioo", "-a", "@prod", prod.url + "/x"], day))
+    result = companion(["clear", "--profile", "prod"], day)
+    assert result.stdout == f"removed 1 cached token of profile 'prod' from {cache_dir}\n"
+    (left,) = json.loads(companion(["status", "--json"], day).stdout)["tokens"]
+    assert (left["client_id"], left["profiles"]) == (DEV_ID, ["dev"])
+
+
+# --- login and logout: the OS keyring ------------------------------------------------------------
+
+
+def test_login_checks_and_keeps_the_secret_and_logout_removes_it(
+    dev: RunningServer, day: dict[str, str], cache_dir: Path
+) -> None:
+    del day["DEV_SECRET"]  # from now on the keyring is where the secret is
+    login = companion(["login", "--profile", "dev", "--secret-stdin"], day, stdin=DEV_SECRET + "\n")
+    assert (login.returncode, login.stderr) == (0, "")
+    assert login.stdout == (
+        f"logged in client '{DEV_ID}' at {host(dev)} (profile dev): the secret works and is kept in the "
+        "keyring (keyrings.alt.file.PlaintextKeyring)\n"
+    )
+    keyring_file = Path(day["XDG_DATA_HOME"]) / "python_keyring" / "keyring_pass.cfg"
+    assert keyring_file.is_file()
+    assert DEV_SECRET not in keyring_file.read_text()  # this test backend only encodes it, though
+
+    body(run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day))
+    assert dev.fake.token_requests == 1  # login's token was cached and is used
+    details = json.loads(companion(["token", "--profile", "dev", "--json"], day).stdout)
+    assert details["sources"]["secret"] == "keyring"
+
+    logout = companion(["logout", "--profile", "dev"], day)
+    assert (logout.returncode, logout.stdout) == (
+        0,
+        (
+            f"logged out client '{DEV_ID}' at {host(dev)} (profile dev): removed the secret from the "
+            "keyring, and 1 cached token\n"
+        ),
+    )
+    again = companion(["logout", "--profile", "dev"], day)
+    assert again.returncode == 1
+    assert one_line(again.stderr).startswith("httpie-trulioo: not logged in: ")
+    gone = run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day)
+    assert gone.returncode == 1
+    assert "no client secret for client 'dev-client'" in one_line(gone.stderr)
+
+
+def test_login_with_a_wrong_secret_keeps_nothing(dev: RunningServer, day: dict[str, str]) -> None:
+    result = companion(["login", "--profile", "dev", "--secret-stdin"], day, stdin="wrong\n")
+    assert result.returncode == 1
+    assert one_line(result.stderr).startswith(
+        "httpie-trulioo: error: the token endpoint answered 400 invalid_client"
+    )
+    assert not (Path(day["XDG_DATA_HOME"]) / "python_keyring" / "keyring_pass.cfg").exists()
+
+
+def test_login_asks_on_the_terminal(dev: RunningServer, day: dict[str, str]) -> None:
+    code, screen = run_on_a_terminal(
+        [find_http("httpie-trulioo"), "login", "--profile", "dev"],
+        day,
+        prompt=f"client secret for {DEV_ID} at {host(dev)}: ",
+        answer=DEV_SECRET,
+    )
+    assert code == 0, screen
+    assert "logged in client 'dev-client'" in screen
+    assert DEV_SECRET not in screen
+
+
+def test_login_without_the_keyring_package_says_how_to_install_it(day: dict[str, str]) -> None:
+    without_keyring = (
+        "import sys; sys.modules['keyring'] = None; "  # what an install without the extra looks like
+        "from httpie_trulioo.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", without_keyring, "login", "--profile", "dev", "--secret-stdin"],
+        env=day,
+        input=DEV_SECRET + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        "httpie-trulioo: error: the OS keyring needs the keyring package: "
+        "pip install 'httpie-trulioo[keyring]'."
+    )

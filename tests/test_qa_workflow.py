@@ -62,9 +62,10 @@ def test_token_json(server: RunningServer, env: dict[str, str]) -> None:
     result = command(["token", "--json"], env)
     details = json.loads(result.stdout)
     assert set(details) == {
-        "token", "expires_at", "expires_in", "token_url", "scope", "client_id", "granted_scope", "audience",
-        "resource", "profile", "sources",
+        "token", "fingerprint", "expires_at", "expires_in", "token_url", "scope", "client_id",
+        "granted_scope", "audience", "resource", "profile", "sources",
     }  # fmt: skip
+    assert details["fingerprint"] == hashlib.sha256(details["token"].encode()).hexdigest()[-6:]
     assert details["profile"] is None
     assert {key: details["sources"][key] for key in ("client_id", "secret", "token_url", "scope")} == {
         "client_id": "TRULIOO_CLIENT_ID",
@@ -126,13 +127,32 @@ def test_token_endpoint_error_is_one_line(server: RunningServer, env: dict[str, 
     ]
 
 
-@pytest.mark.parametrize("args", [[], ["nonsense"], ["token", "--bad"], ["clear", "--client-id"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["nonsense"],
+        ["token", "--bad"],
+        ["token", "--min-ttl", "-5"],
+        ["token", "--min-ttl", "soon"],
+        ["clear", "--client-id"],
+        ["clear", "--client-id", "a", "--profile", "b"],
+        ["login", "--secret"],
+    ],
+)
 def test_usage_errors_exit_2(env: dict[str, str], args: list[str]) -> None:
     assert command(args, env).returncode == 2
 
 
-@pytest.mark.parametrize("args", [["--help"], ["token", "--help"], ["status", "--help"], ["clear", "--help"]])
-def test_help_on_each_subcommand(env: dict[str, str], args: list[str]) -> None:
+@pytest.mark.parametrize("command_name", ["token", "status", "clear", "login", "logout"])
+def test_help_on_each_subcommand(env: dict[str, str], command_name: str) -> None:
+    result = command([command_name, "--help"], env)
+    assert result.returncode == 0
+    assert f"usage: httpie-trulioo {command_name}" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"]])
+def test_help(env: dict[str, str], args: list[str]) -> None:
     result = command(args, env)
     assert result.returncode == 0
     assert "usage: httpie-trulioo" in result.stdout
@@ -160,24 +180,20 @@ def test_status_lists_entries_without_tokens(
     assert lines[0] == f"cache folder:  {cache_dir}"
     assert lines[1].startswith("profiles file: ")
     assert lines[2].split() == [
-        "CLIENT",
-        "ID",
-        "TOKEN",
-        "URL",
-        "SCOPE",
-        "GRANTED",
-        "OBTAINED",
-        "AT",
-        "EXPIRES",
-        "IN",
-        "STATE",
-    ]
+        "CLIENT", "ID", "PROFILE", "TOKEN", "URL", "SCOPE", "GRANTED", "EXPIRES", "AT", "EXPIRES", "IN",
+        "TOKEN", "STATE",
+    ]  # fmt: skip
     rows = {line.split()[0]: line.split() for line in lines[3:]}
-    assert rows[CLIENT_ID][1:4] == [server.token_url, "workflow.studio.api", "workflow.studio.api"]
-    assert rows[CLIENT_ID][-3:] == ["60", "min", "valid"]
-    assert rows["old-client"][2:4] == ["napi.api", "-"]  # the server did not say what it granted
-    assert rows["old-client"][-2:] == ["-", "expired"]
+    assert rows[CLIENT_ID][1:5] == ["-", server.token_url, "workflow.studio.api", "workflow.studio.api"]
+    assert rows["old-client"][3:5] == ["napi.api", "-"]  # the server did not say what it granted
     (token,) = server.fake.issued
+    assert rows[CLIENT_ID][-4:] == [
+        "60",
+        "min",
+        "…" + hashlib.sha256(token.encode()).hexdigest()[-6:],
+        "valid",
+    ]
+    assert rows["old-client"][-2:] == ["…" + hashlib.sha256(b"old-token-value").hexdigest()[-6:], "expired"]
     assert token not in result.stdout
     assert "old-token-value" not in result.stdout
 
@@ -189,10 +205,11 @@ def test_status_json_and_claims(server: RunningServer, env: dict[str, str], cach
     assert report["cache_dir"] == str(cache_dir)
     (entry,) = report["tokens"]
     assert set(entry) == {
-        "client_id", "token_url", "scope", "granted_scope", "audience", "resource", "obtained_at",
-        "expires_at", "expires_in", "expired", "claims",
+        "client_id", "profiles", "token_url", "scope", "granted_scope", "audience", "resource",
+        "fingerprint", "obtained_at", "expires_at", "expires_in", "state", "expired", "claims",
     }  # fmt: skip
     assert (entry["granted_scope"], entry["audience"], entry["resource"]) == ("workflow.studio.api", "", "")
+    assert (entry["profiles"], entry["state"]) == ([], "valid")
     assert entry["claims"]["client_id"] == CLIENT_ID
     assert entry["claims"]["scope"] == "workflow.studio.api"
     assert set(entry["claims"]) == {"scope", "aud", "client_id", "exp"}
@@ -212,10 +229,10 @@ def test_status_shows_audience_and_resource_columns_only_when_an_entry_has_one(
     assert "AUDIENCE" not in command(["status"], env).stdout
     store(cache_dir, "for-api", "", Token("t2", later - 3600, later), resource="https://api.example/")
     lines = command(["status"], env).stdout.splitlines()
-    assert lines[2].split()[4:8] == ["SCOPE", "GRANTED", "RESOURCE", "OBTAINED"]  # no audience: none has one
+    assert lines[2].split()[5:9] == ["SCOPE", "GRANTED", "RESOURCE", "EXPIRES"]  # no audience: none has one
     rows = {line.split()[0]: line.split() for line in lines[3:]}
-    assert rows["for-api"][2:5] == ["-", "-", "https://api.example/"]
-    assert rows["plain"][2:6] == ["-", "[31mread", "write", "-"]  # the server's text, without escapes
+    assert rows["for-api"][3:6] == ["-", "-", "https://api.example/"]
+    assert rows["plain"][3:7] == ["-", "[31mread", "write", "-"]  # the server's text, without escapes
     assert "\x1b" not in "\n".join(lines)
 
 
