@@ -28,6 +28,7 @@ import secrets
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -286,12 +287,17 @@ class RunningServer:
         self._server.server_close()
 
 
-def demo(server: RunningServer) -> None:
-    """Show a token fetched, reused, then refreshed after a 401, with the plugin's log on."""
+def demo(server: RunningServer, cache_dir: str) -> None:
+    """Show a token fetched, reused, then refreshed after a 401, with the plugin's log on.
+
+    The tokens go to ``cache_dir``, a throwaway folder, never the user's own cache; and the
+    user's own TRULIOO_* variables are left out, so that the demo shows the same every time.
+    """
     from harness import find_http  # noqa: PLC0415 - only the demo runs http
 
     http = find_http()
-    env = {**os.environ, "TRULIOO_TOKEN_URL": server.token_url, "TRULIOO_LOG": "info"}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TRULIOO_")}
+    env.update(TRULIOO_TOKEN_URL=server.token_url, TRULIOO_LOG="info", TRULIOO_CACHE_DIR=cache_dir)
     call = ["http", "-b", "--auth-type=trulioo", f"--auth={DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET}"]
     flow = f"{server.url}/wfs/interpreter-v2/flow/demo-flow"
     steps = [
@@ -321,20 +327,26 @@ def main() -> None:
     parser.add_argument("--exit", action="store_true", help="stop after the demo instead of serving on")
     args = parser.parse_args()
     fake = FakeTrulioo(expires_in=int(args.lifetime), lifetime=args.lifetime)
-    with RunningServer(fake, port=args.port, verbose=not args.demo) as server:
+    # A throwaway token cache, removed when the server stops: a second run starts cold again.
+    with (
+        tempfile.TemporaryDirectory(prefix="httpie-trulioo-demo-") as scratch,
+        RunningServer(fake, port=args.port, verbose=not args.demo) as server,
+    ):
+        cache_dir = os.path.join(scratch, "cache")
         print(f"fake Trulioo on {server.url}", flush=True)
         if args.demo:
-            demo(server)
+            demo(server, cache_dir)
             if args.exit:
                 return
         print(
             f"""
-Try it yourself, in another terminal (after: . .venv/bin/activate):
-  export TRULIOO_TOKEN_URL={server.token_url} TRULIOO_LOG=info
+Try it yourself, in another terminal (after: . .venv/bin/activate); the second command makes
+the API answer 401 to every token issued so far:
+  export TRULIOO_TOKEN_URL={server.token_url} TRULIOO_LOG=info TRULIOO_CACHE_DIR={cache_dir}
   http -A trulioo -a '{DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET}' GET {server.url}/wfs/interpreter-v2/flow/f1
-  http POST {server.url}/_revoke    # the API now answers 401 to every token issued so far
+  http POST {server.url}/_revoke
   httpie-trulioo status
-Ctrl-C stops the server.""",
+Ctrl-C stops the server and removes that cache folder.""",
             flush=True,
         )
         with contextlib.suppress(KeyboardInterrupt):

@@ -496,3 +496,30 @@ def test_demo_runs_and_shows_fetch_reuse_and_refresh(http_env: dict[str, str]) -
     ]
     positions = [out.index(marker) for marker in order]
     assert positions == sorted(positions)
+
+
+def test_the_demo_starts_cold_every_time_and_keeps_no_token(
+    http_env: dict[str, str], cache_dir: Path
+) -> None:
+    http_env["TRULIOO_PROFILE"] = "mine"  # the user's own variables do not change what the demo shows
+    runs = [
+        subprocess.run(
+            [sys.executable, str(TESTS / "fake_trulioo.py"), "--demo", "--exit", "--port", "0"],
+            env=http_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+        first_log_line = next(line for line in run.stdout.splitlines() if line.startswith("httpie-trulioo:"))
+        assert first_log_line.endswith("] cache miss (none)")
+        folder = re.search(r"^cache folder:  (\S+)", run.stdout, re.MULTILINE)
+        assert folder is not None
+        assert Path(folder[1]).name == "cache"
+        assert Path(folder[1]).parent.name.startswith("httpie-trulioo-demo-")
+        assert not Path(folder[1]).parent.exists()  # removed when the server stopped
+    assert not cache_dir.exists()  # the cache the environment names was never touched
