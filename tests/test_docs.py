@@ -32,3 +32,55 @@ def test_every_setting_the_code_reads_is_in_the_readme() -> None:
 def test_the_changelog_has_this_version() -> None:
     changelog = (REPO / "CHANGELOG.md").read_text()
     assert re.search(rf"^## \[{re.escape(__version__)}\] - ", changelog, re.MULTILINE)
+
+
+def readme_commands() -> list[str]:
+    """The commands the README shows: indented code lines, and the ``$ `` lines of pasted output."""
+    commands = []
+    fenced = False
+    for line in (REPO / "README.md").read_text().splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif fenced and line.startswith("$ "):
+            commands.append(line[2:])
+        elif not fenced and line.startswith("    ") and line.strip():
+            commands.append(line.strip())
+    return commands
+
+
+def shell_hazards(command: str) -> list[str]:
+    """What bash and zsh (macOS's default shell) would not both take literally, as typed.
+
+    Unquoted * ? [ ] are file patterns (zsh stops with "no matches found"); ! is history
+    expansion, even inside double quotes; a # that starts a word is a comment in bash but an
+    argument in an interactive zsh.
+    """
+    found = []
+    quote = ""
+    escaped = False
+    previous = " "
+    for character in command:
+        if escaped:
+            escaped = False
+        elif quote == "'":
+            quote = "" if character == "'" else quote
+        elif character == "\\":
+            escaped = True
+        elif quote == '"':
+            if character == '"':
+                quote = ""
+            elif character == "!":
+                found.append(character)
+        elif character in "'\"":
+            quote = character
+        elif character in "*?[]!" or (character == "#" and previous.isspace()):
+            found.append(character)
+        previous = character
+    return found
+
+
+def test_readme_commands_read_the_same_in_bash_and_zsh() -> None:
+    commands = readme_commands()
+    assert any("'fields[firstName]=Ada'" in command for command in commands)
+    assert shell_hazards("http POST x fields[a]=b # note") == ["[", "]", "#"]
+    assert {command: shell_hazards(command) for command in commands if shell_hazards(command)} == {}
