@@ -7,8 +7,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urljoin
 
 import requests
@@ -32,20 +33,6 @@ LOCK_GRACE = 2.0
 MAX_BUFFERED_UPLOAD = 64 << 20
 # What an offline preview shows when no fresh token is cached: plainly not a token.
 OFFLINE_PLACEHOLDER = "<token-not-fetched-offline>"
-
-
-class _Config(NamedTuple):
-    credentials: Credentials
-    key: CacheKey
-    cache: TokenCache | None
-
-    @property
-    def settings(self) -> Settings:
-        return self.credentials.settings
-
-    @property
-    def context(self) -> str:
-        return self.credentials.context
 
 
 class TruliooAuth(requests.auth.AuthBase):
@@ -111,11 +98,8 @@ class TruliooAuth(requests.auth.AuthBase):
         self._secret_prompt = secret_prompt
         self._proxies = dict(proxies or {})
         self._choice: Choice | None = None
-        self._config: _Config | None = None
-        self._memory: Token | None = None  # the token, when there is no cache file to keep it
-        # Held while configuring and while getting a token, so that threads sharing this object
-        # ask once (one prompt, one token request) and use what the first one got.
-        self._lock = threading.RLock()
+        self._keeper: _Keeper | None = None
+        self._lock = threading.Lock()  # so that threads sharing this object configure it once
 
     @classmethod
     def from_choice(cls, choice: Choice, client_id: str, client_secret: str) -> TruliooAuth:
@@ -133,15 +117,15 @@ class TruliooAuth(requests.auth.AuthBase):
         origin = check_api_url(url, self._choose().settings.api_hosts)
         if origin.scheme == "http":
             _refuse_a_proxy(url, origin.host, self._proxies)
-        config = self._configure()
+        keeper = self._configure()
         if self._offline:
-            request.headers["Authorization"] = f"Bearer {self._offline_token(config)}"
+            request.headers["Authorization"] = f"Bearer {keeper.offline_token()}"
             return request
-        token, from_cache = self._obtain(config)
+        token, from_cache = keeper.obtain()
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         if from_cache:
             _buffer_multipart(request)
-        hook = _TokenGuard(self, origin, token.access_token, request.body, retry=from_cache)
+        hook = _TokenGuard(keeper, origin, token.access_token, request.body, retry=from_cache)
         request.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return request
 
@@ -151,13 +135,10 @@ class TruliooAuth(requests.auth.AuthBase):
         ``min_ttl``: the cached one only if it lives at least that many seconds more.
         ``renew``: a new one whatever is cached, which it replaces.
         """
-        return self._obtain(self._configure(), min_ttl=min_ttl, renew=renew)[0]
+        return self._configure().obtain(min_ttl=min_ttl, renew=renew)[0]
 
     def describe(self) -> dict[str, Any]:
-        """The token URL, scope, client id and profile in use, and where each setting came from.
-
-        Never the secret: only where it came from.
-        """
+        """The token URL, scope, client id and profile in use, and where each came from; never the secret."""
         credentials = self._configure().credentials
         return {
             "token_url": credentials.settings.token_url,
@@ -169,14 +150,6 @@ class TruliooAuth(requests.auth.AuthBase):
             "sources": dict(credentials.sources),
         }
 
-    def _offline_token(self, config: _Config) -> str:
-        """The cached token if it is fresh, else a placeholder: an offline preview asks no server."""
-        cached = config.cache.load(config.key).token if config.cache else self._memory
-        if cached and self._usable(cached, config, "offline: cache"):
-            return cached.access_token
-        log.info("%s offline: no fresh token in the cache; showing a placeholder", config.context)
-        return OFFLINE_PLACEHOLDER
-
     def _choose(self) -> Choice:
         """The profile and the settings, read once: all that checking a URL needs."""
         if self._choice is None:
@@ -185,101 +158,103 @@ class TruliooAuth(requests.auth.AuthBase):
             self._choice = choose(environ, profile=self._profile, overrides=self._overrides, given=given)
         return self._choice
 
-    def _configure(self) -> _Config:
-        """Settings and credentials, worked out once (at most one prompt, whatever the threads)."""
-        if self._config is None:
+    def _configure(self) -> _Keeper:
+        """The credentials and their token keeper, worked out once (one prompt, whatever the threads)."""
+        if self._keeper is None:
             with self._lock:
-                if self._config is None:
+                if self._keeper is None:
                     credentials = resolve(
                         self._choose(),
                         client_id=self._client_id,
                         client_secret=self._client_secret,
                         prompt=self._secret_prompt,
                     )
-                    settings = credentials.settings
-                    key = CacheKey.build(
-                        settings.token_url,
-                        settings.scope,
-                        credentials.client_id,
-                        credentials.client_secret,
-                        audience=settings.audience,
-                        resource=settings.resource,
-                    )
-                    self._config = _Config(credentials, key, _open_cache(settings))
-        return self._config
+                    self._keeper = _Keeper(credentials, self._clock)
+        return self._keeper
 
-    def _obtain(
-        self, config: _Config, *, rejected: str | None = None, min_ttl: float = 0.0, renew: bool = False
+
+class _Keeper:
+    """Gets tokens for one set of credentials: from the cache, else from the token endpoint.
+
+    Threads of a process queue on a lock, processes on the cache's file lock; each looks at the
+    cache again once it is its turn, so that one token request serves them all. Without a cache
+    file, the token lives in this object.
+    """
+
+    def __init__(self, credentials: Credentials, clock: Callable[[], float]) -> None:
+        """Open the cache the settings name (None when it is off or unusable)."""
+        settings = credentials.settings
+        self.credentials = credentials
+        self.context = credentials.context
+        self.key = CacheKey.build(
+            settings.token_url,
+            settings.scope,
+            credentials.client_id,
+            credentials.client_secret,
+            audience=settings.audience,
+            resource=settings.resource,
+        )
+        self.cache = _open_cache(settings)
+        self._clock = clock
+        self._memory: Token | None = None
+        self._lock = threading.Lock()
+
+    def obtain(
+        self, *, rejected: str | None = None, min_ttl: float = 0.0, renew: bool = False
     ) -> tuple[Token, bool]:
         """A token to send, and whether it came from the cache; never ``rejected`` from the cache.
 
         ``renew`` fetches a new one whatever is cached; ``min_ttl`` takes from the cache only a
         token that lives at least that many seconds more.
         """
-        cache = config.cache
-        if cache is None:
-            return self._obtain_in_memory(config, rejected, min_ttl, renew)
+        cache = self.cache
         if renew:
-            log.info("%s getting a new token, as asked", config.context)
+            log.info("%s getting a new token, as asked", self.context)
         elif rejected is None:
-            lookup = cache.load(config.key)
-            if lookup.token and self._usable(lookup.token, config, "cache", min_ttl):
+            lookup = cache.load(self.key) if cache else Lookup(self._memory, "none")
+            if lookup.token and self._usable(lookup.token, "cache" if cache else "memory", min_ttl):
                 return lookup.token, True
-            log.info("%s cache miss (%s)", config.context, self._miss(lookup, config, min_ttl))
-        # Threads of this process queue here; processes queue on the file lock. Each looks at
-        # the cache again once it is its turn, so that one token request serves them all.
-        with self._lock, cache.lock(config.key) as waited:
-            if waited is None:
-                log.warning(
-                    "%s could not take the token lock in time (another http may be stuck, or the "
-                    "cache folder refuses the lock file); fetching a token anyway.",
-                    config.context,
-                )
-            else:
-                log.debug("%s lock waited %d ms", config.context, waited * 1000)
+            if cache:
+                log.info("%s cache miss (%s)", self.context, self._miss(lookup, min_ttl))
+        with self._lock, _file_lock(cache, self.key, self.context):
             # Whoever held the lock before us may have fetched a token already: use it.
-            cached = None if renew else cache.load(config.key).token
-            if cached and cached.access_token != rejected and self._usable(cached, config, "cache", min_ttl):
-                return cached, True
-            if rejected is not None:
-                cache.discard(config.key, rejected)
-            token = self._fetch(config)
-            if _keepable(token, config.context):
+            kept = None if renew else cache.load(self.key).token if cache else self._memory
+            if (
+                kept
+                and kept.access_token != rejected
+                and self._usable(kept, "cache" if cache else "memory", min_ttl)
+            ):
+                return kept, True
+            if cache and rejected is not None:
+                cache.discard(self.key, rejected)
+            token = self._fetch()
+            if not _keepable(token, self.context):
+                self._memory = None
+            elif cache is None:
+                self._memory = token
+            else:
                 try:
-                    cache.store(config.key, token)
+                    cache.store(self.key, token)
                 except OSError as exc:
                     log.warning(
                         "%s could not write the token cache in %s (%s); the token is used but not kept.",
-                        config.context,
+                        self.context,
                         cache.folder,
                         exc.strerror or type(exc).__name__,
                     )
             return token, False
 
-    def _obtain_in_memory(
-        self, config: _Config, rejected: str | None, min_ttl: float, renew: bool
-    ) -> tuple[Token, bool]:
-        """``_obtain`` without a cache file: the token lives in this object, shared by its threads."""
-        memory = None if renew else self._remembered(config, rejected, min_ttl)
-        if memory:
-            return memory, True
-        with self._lock:
-            memory = None if renew else self._remembered(config, rejected, min_ttl)  # another thread's
-            if memory:
-                return memory, True
-            token = self._fetch(config)
-            self._memory = token if _keepable(token, config.context) else None
-            return token, False
+    def offline_token(self) -> str:
+        """The cached token if it is fresh, else a placeholder: an offline preview asks no server."""
+        cached = self.cache.load(self.key).token if self.cache else self._memory
+        if cached and self._usable(cached, "offline: cache"):
+            return cached.access_token
+        log.info("%s offline: no fresh token in the cache; showing a placeholder", self.context)
+        return OFFLINE_PLACEHOLDER
 
-    def _remembered(self, config: _Config, rejected: str | None, min_ttl: float) -> Token | None:
-        memory = self._memory
-        if memory and memory.access_token != rejected and self._usable(memory, config, "memory", min_ttl):
-            return memory
-        return None
-
-    def _usable(self, token: Token, config: _Config, where: str, min_ttl: float = 0.0) -> bool:
+    def _usable(self, token: Token, where: str, min_ttl: float = 0.0) -> bool:
         now = self._clock()
-        if not token.is_fresh(now, config.settings.token_buffer):
+        if not token.is_fresh(now, self.credentials.settings.token_buffer):
             return False
         assert token.expires_at is not None  # noqa: S101 - is_fresh() is False without one
         if token.expires_at - now < min_ttl:
@@ -287,14 +262,14 @@ class TruliooAuth(requests.auth.AuthBase):
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "%s %s hit: token …%s expires in %s",
-                config.context,
+                self.context,
                 where,
                 fingerprint(token.access_token),
                 _duration(token.expires_at - now),
             )
         return True
 
-    def _miss(self, lookup: Lookup, config: _Config, min_ttl: float) -> str:
+    def _miss(self, lookup: Lookup, min_ttl: float) -> str:
         """Why a looked-up token is not used: none, corrupt, ..., or refresh due, expired, too short."""
         token = lookup.token
         if token is None or token.expires_at is None:
@@ -302,19 +277,20 @@ class TruliooAuth(requests.auth.AuthBase):
         now = self._clock()
         if now >= token.expires_at:
             return "expired"
-        if token.is_fresh(now, config.settings.token_buffer):
+        if token.is_fresh(now, self.credentials.settings.token_buffer):
             return f"expires in {_duration(token.expires_at - now)}, sooner than the {min_ttl:g} s asked for"
         return "refresh due"
 
-    def _fetch(self, config: _Config) -> Token:
-        settings = config.settings
+    def _fetch(self) -> Token:
+        credentials = self.credentials
+        settings = credentials.settings
         started = time.monotonic()
         try:
             token = fetch_token(
                 token_url=settings.token_url,
                 scope=settings.scope,
-                client_id=config.credentials.client_id,
-                client_secret=config.credentials.client_secret,
+                client_id=credentials.client_id,
+                client_secret=credentials.client_secret,
                 timeout=settings.timeout,
                 clock=self._clock,
                 auth_method=settings.auth_method,
@@ -323,15 +299,33 @@ class TruliooAuth(requests.auth.AuthBase):
             )
         except TokenRequestFailed as exc:
             # The server refused these credentials: say whose they were.
-            raise TokenRequestFailed(f"{exc} {config.context}") from None
+            raise TokenRequestFailed(f"{exc} {self.context}") from None
         log.info(
             "%s token …%s fetched in %d ms%s",
-            config.context,
+            self.context,
             fingerprint(token.access_token),
             (time.monotonic() - started) * 1000,
             f", expires in {_duration(token.expires_at - token.obtained_at)}" if token.expires_at else "",
         )
         return token
+
+
+@contextmanager
+def _file_lock(cache: TokenCache | None, key: CacheKey, context: str) -> Iterator[None]:
+    """Hold the cache's per-key file lock, when there is a cache; go on without it if it is stuck."""
+    if cache is None:
+        yield
+        return
+    with cache.lock(key) as waited:
+        if waited is None:
+            log.warning(
+                "%s could not take the token lock in time (another http may be stuck, or the "
+                "cache folder refuses the lock file); fetching a token anyway.",
+                context,
+            )
+        else:
+            log.debug("%s lock waited %d ms", context, waited * 1000)
+        yield
 
 
 def fingerprint(access_token: str) -> str:
@@ -399,9 +393,9 @@ class _TokenGuard:
     kept for the next run.
     """
 
-    def __init__(self, auth: TruliooAuth, origin: Origin, sent: str, body: object, *, retry: bool) -> None:
+    def __init__(self, keeper: _Keeper, origin: Origin, sent: str, body: object, *, retry: bool) -> None:
         """Remember where the token went, which it was, where the body starts, and if a 401 is ours."""
-        self.auth = auth
+        self.keeper = keeper
         self.origin = origin
         self.rejected = sent
         self.body = body
@@ -416,20 +410,20 @@ class _TokenGuard:
         if response.status_code != 401 or self.used or not self._answers_our_request(response):
             return response
         self.used = True
-        config = self.auth._configure()
+        keeper = self.keeper
         log.info(
             "%s the API answered 401 to token …%s: getting another",
-            config.context,
+            keeper.context,
             fingerprint(self.rejected),
         )
-        access_token = self.auth._obtain(config, rejected=self.rejected)[0].access_token
+        access_token = keeper.obtain(rejected=self.rejected)[0].access_token
         request = response.request
         body = self._rewound(request.body)
         if body is _CANNOT_REPLAY:
             log.warning(
                 "%s the API answered 401 to the cached token; a new token was fetched, but this "
                 "request's body is a stream that cannot be sent twice: run the command again.",
-                config.context,
+                keeper.context,
             )
             return response
         response.content  # noqa: B018 - drain the first answer so its connection can be reused
@@ -442,7 +436,7 @@ class _TokenGuard:
         assert response.connection is not None  # noqa: S101 - requests sets it on every response
         log.info(
             "%s resending %s %s with token …%s",
-            config.context,
+            keeper.context,
             retry.method,
             retry.url,
             fingerprint(access_token),
