@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -109,7 +111,7 @@ class Environment:
         env = http_environment(self.home, token_url, self.home / "unused")
         del env["TRULIOO_CACHE_DIR"]  # the default folder, as most users have it
         for name in list(env):
-            if name.startswith("XDG_") or name in ("PYTHONPATH", "VIRTUAL_ENV"):
+            if name.startswith("XDG_") or name in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHON_KEYRING_BACKEND"):
                 del env[name]
         env.update(HOME=str(self.home), PYTHONHASHSEED="0", **extra)
         return env
@@ -364,12 +366,66 @@ def build_environments(base: Path) -> tuple[Environment, Environment]:
     return Environment(base, "bare", [httpie]), Environment(base, "full", [httpie, str(wheel)])
 
 
+def secret_sources(base: Path, rounds: int) -> None:
+    """5. What finding the secret adds to a warm call, by source: paid once by every http process.
+
+    In an environment with the keyring extra and a file keyring (keyrings.alt), as a user's
+    machine has its OS keyring; timed as 2a, through get_auth and the first call.
+    """
+    wheels = base / "wheels"
+    (wheel,) = wheels.glob("*.whl")
+    httpie = f"httpie=={importlib.metadata.version('httpie')}"
+    print("building an environment with the keyring extra ...", flush=True)
+    keyed = Environment(base, "keyring", [httpie, f"{wheel}[keyring]", "keyrings.alt"])
+    command = f"{shlex.quote(keyed.python)} -c {shlex.quote(f'print({DEMO_CLIENT_SECRET!r})')}"
+    profiles = base / "sources.toml"
+    profiles.write_text(
+        f'[profiles.env]\nclient_id = "{DEMO_CLIENT_ID}"\nsecret_env = "BENCH_SECRET"\n'
+        f'[profiles.cmd]\nclient_id = "{DEMO_CLIENT_ID}"\nsecret_cmd = {json.dumps(command)}\n'
+        f'[profiles.ring]\nclient_id = "{DEMO_CLIENT_ID}"\n'
+    )
+    profiles.chmod(0o600)
+    with RunningServer(FakeTrulioo()) as server:
+        url = server.url + "/wfs/interpreter-v2/flow/FLOW-1"
+        env = keyed.env(server.token_url, TRULIOO_CONFIG_FILE=str(profiles), BENCH_SECRET=DEMO_CLIENT_SECRET)
+        named = {**env, "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
+        user = f"{DEMO_CLIENT_ID} @ {server.token_url}"
+        store = f"import keyring; keyring.set_password('httpie-trulioo', {user!r}, {DEMO_CLIENT_SECRET!r})"
+        run([keyed.python, "-c", store], named, base)
+        run([keyed.http, "--ignore-stdin", "-b", "-A", "trulioo", "-a", AUTH, "GET", url], env, base)
+        cases = {
+            "--auth ID:SECRET": (env, AUTH),
+            "a profile's secret_env": (env, "@env"),
+            "a profile's secret_cmd (a Python one-liner)": (env, "@cmd"),
+            "the keyring, backend named in PYTHON_KEYRING_BACKEND": (named, "@ring"),
+            "the keyring, backend found by keyring": (env, "@ring"),
+        }
+        samples: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(rounds):
+            for name, (case_env, credentials) in cases.items():
+                probe = [keyed.python, "-c", FIRST_CALL, url, "trulioo", credentials]
+                samples[name].append(float(run(probe, case_env, base)))
+        for name, values in samples.items():
+            report(
+                f"6. warm call, get_auth + first __call__, secret from {name}",
+                spread(values),
+                "reported",
+                True,
+            )
+        fetched = server.fake.token_requests
+        report("    token requests during 5", str(fetched), "1", fetched == 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=25, help="fresh processes per timed figure")
     parser.add_argument("--valgrind-runs", type=int, default=2, help="cachegrind runs per count")
     parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes, for a smoke run")
-    parser.add_argument("--only", choices=("cost", "counts"), help="only the per-call costs, or the counts")
+    parser.add_argument(
+        "--only",
+        choices=("cost", "counts", "sources"),
+        help="only the per-call costs, the counts, or what each source of the secret costs",
+    )
     args = parser.parse_args()
     rounds = 5 if args.quick else args.rounds
     runs = 1 if args.quick else args.valgrind_runs
@@ -390,6 +446,8 @@ def main() -> None:
             ]
         if args.only in (None, "counts"):
             steps += [lambda: counts(full, base), lambda: scaling(full, base, sizes)]
+        if args.only in (None, "sources"):
+            steps += [lambda: secret_sources(base, rounds)]
         for step in steps:
             step()
     print("\n| figure | measured | target | met |\n|---|---|---|---|")
