@@ -1,4 +1,4 @@
-"""What differs between POSIX and Windows: whose a cache file is, how to open it, where to prompt.
+"""What differs between POSIX and Windows: whose a file is, how to open it, where to prompt, words.
 
 Each function picks its way by what the ``os`` module offers (``os.getuid``, ``os.O_NOFOLLOW``),
 not by the platform's name, so the Windows ways run, and are tested, on POSIX too, with those
@@ -32,6 +32,31 @@ def open_to_others(info: os.stat_result) -> bool:
     if not hasattr(os, "getuid"):
         return False  # Windows: the folder's ACL decides, and the mode bits do not show it
     return bool(info.st_mode & _GROUP_OR_OTHERS)
+
+
+def others_may_write(info: os.stat_result) -> bool:
+    """Tell whether someone but this user or root may have written the file, as ssh judges its config.
+
+    Another owner, or write permission for the group or others; never so without user ids.
+    """
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return False  # Windows: the folder's ACL decides, and the mode bits do not show it
+    return info.st_uid not in (0, getuid()) or bool(info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+
+
+def command_words(command: str, *, windows: bool = os.name == "nt") -> list[str]:
+    """A command line split into words as this system's shell would; ValueError for an open quote.
+
+    POSIX: as sh does (quotes and backslash escapes). Windows: backslashes are path separators,
+    and double quotes group words, as cmd.exe reads them.
+    """
+    import shlex  # noqa: PLC0415 - only a profile with secret_cmd needs it
+
+    if not windows:
+        return shlex.split(command)
+    words = shlex.split(command, posix=False)
+    return [word[1:-1] if len(word) > 1 and word[0] == word[-1] == '"' else word for word in words]
 
 
 def is_link(info: os.stat_result) -> bool:

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Mapping
 
+from ._platform import others_may_write, owned_by_me
 from .errors import ConfigurationError
 
 PROFILE_KEYS = (
@@ -118,22 +118,12 @@ def _read_profiles(path: str, missing: str) -> tuple[str, dict[str, object]]:
 
 
 def _refuse_if_others_can_write(path: str, info: os.stat_result) -> None:
-    """Refuse a file that names a command to run, if someone else could have written it.
-
-    As ssh does for its config: the owner must be this user (or root), and neither the group nor
-    others may write. Where there are no user ids (Windows) the folder's ACL decides.
-    """
-    getuid = getattr(os, "getuid", None)
-    if getuid is None:
-        return
-    if info.st_uid not in (0, getuid()):
+    """Refuse a file that names a command to run, if someone else could have written it, as ssh does."""
+    if others_may_write(info):
+        owner_ok = owned_by_me(info) or info.st_uid == 0
+        fix = f"run: chmod go-w '{path}'" if owner_ok else "it belongs to another user"
         raise ConfigurationError(
-            f"{path}: refusing a profiles file that names a secret_cmd and belongs to another user."
-        )
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise ConfigurationError(
-            f"{path}: refusing a profiles file that names a secret_cmd and that others can write "
-            f"(run: chmod go-w '{path}')."
+            f"{path}: refusing a profiles file that names a secret_cmd and that others can write ({fix})."
         )
 
 

@@ -29,15 +29,17 @@ def token_host(token_url: str) -> str:
 def run_secret_command(command: str, *, timeout: float, owner: str) -> str:
     """The first line that ``command`` prints, split into words as a shell would and run without one.
 
-    ``owner`` names where the command was set, for the messages. It reads no input (a request
-    body may be waiting on stdin) and may take ``timeout`` seconds. Its output is never shown,
-    not even when it fails: it may hold the secret.
+    Split as this system's shell splits (``_platform.command_words``). ``owner`` names where the
+    command was set, for the messages. It reads no input (a request body may be waiting on
+    stdin) and may take ``timeout`` seconds. Its output is never shown, not even when it fails:
+    it may hold the secret.
     """
-    import shlex  # noqa: PLC0415 - only a profile with secret_cmd needs these
-    import subprocess  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415 - only a profile with secret_cmd needs it
+
+    from ._platform import command_words  # noqa: PLC0415 - same
 
     try:
-        argv = shlex.split(command)
+        argv = command_words(command)
     except ValueError as exc:
         raise SecretCommandFailed(f"{owner} cannot be split into words: {exc}.") from None
     if not argv:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import posix_only
 
 from httpie_trulioo.credentials import Choice, choose, resolve
 from httpie_trulioo.errors import ConfigurationError
@@ -144,6 +145,7 @@ def test_an_exported_secret_is_never_paired_with_a_profile_chosen_by_name(
     assert "exported-secret" not in str(caught.value)
 
 
+@posix_only("a secret_cmd quoted for a POSIX shell")
 def test_secret_sources_are_tried_in_order(tmp_path: Path, keyring_folder: Path) -> None:
     path = tmp_path / "config.toml"
 

@@ -89,6 +89,45 @@ def test_symlink_is_not_followed_without_o_nofollow(cache: TokenCache, tmp_path:
     assert cache.load(KEY).token == Token("tok-new", NOW, NOW + 3600)
 
 
+def test_who_may_have_written_a_file_is_judged_as_ssh_does(tmp_path: Path) -> None:
+    mine = tmp_path / "config.toml"
+    mine.write_text("")
+    for mode, others in [(0o600, False), (0o644, False), (0o620, True), (0o602, True)]:
+        mine.chmod(mode)
+        assert _platform.others_may_write(mine.stat()) is others, oct(mode)
+    assert _platform.others_may_write(SimpleNamespace(st_uid=os.getuid() + 1, st_mode=0o600))
+    assert not _platform.others_may_write(SimpleNamespace(st_uid=0, st_mode=0o644))  # root's
+
+
+def test_without_user_ids_who_may_write_is_left_to_the_folder_acl(without_posix_calls: Path) -> None:
+    assert not _platform.others_may_write(SimpleNamespace(st_uid=12345, st_mode=0o666))
+
+
+@pytest.mark.parametrize(
+    ("line", "posix", "windows"),
+    [
+        ("vault read 'trulioo/dev'", ["vault", "read", "trulioo/dev"], ["vault", "read", "'trulioo/dev'"]),
+        (
+            r'"C:\Program Files\Vault\vault.exe" read trulioo\dev',
+            [r"C:\Program Files\Vault\vault.exe", "read", "trulioodev"],  # a backslash escapes, unquoted
+            [r"C:\Program Files\Vault\vault.exe", "read", r"trulioo\dev"],
+        ),
+        (
+            r"C:\tools\op.exe read op://qa/x",
+            [r"C:toolsop.exe", "read", "op://qa/x"],
+            [r"C:\tools\op.exe", "read", "op://qa/x"],
+        ),
+    ],
+)
+def test_a_command_line_splits_as_each_systems_shell_splits_it(
+    line: str, posix: list[str], windows: list[str]
+) -> None:
+    assert _platform.command_words(line, windows=False) == posix
+    assert _platform.command_words(line, windows=True) == windows
+    with pytest.raises(ValueError, match="No closing quotation"):
+        _platform.command_words('vault "read', windows=True)
+
+
 def test_reparse_point_is_a_symlink(
     cache: TokenCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

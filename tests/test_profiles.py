@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import posix_only
 
 from httpie_trulioo.errors import ConfigurationError
 from httpie_trulioo.profiles import load_profile
@@ -17,6 +18,7 @@ def write(tmp_path: Path, text: str, mode: int = 0o600) -> dict[str, str]:
     return {"TRULIOO_CONFIG_FILE": str(path)}
 
 
+@posix_only("mode bits; on Windows the folder's ACL decides who may write")
 @pytest.mark.parametrize("key", ["secret_cmd", '"secret\\u005fcmd"'])  # a TOML escape spells it too
 @pytest.mark.parametrize("mode", [0o620, 0o602])
 def test_a_file_others_can_write_is_refused_if_it_names_a_secret_cmd(
@@ -34,6 +36,7 @@ def test_a_file_others_can_write_is_refused_if_it_names_a_secret_cmd(
     assert load_profile(environ, "p", by_name=True) == {"client_id": "c"}
 
 
+@posix_only("mode bits; on Windows the folder's ACL decides who may write")
 def test_a_file_others_can_write_is_read_if_it_names_no_command(tmp_path: Path) -> None:
     environ = write(tmp_path, '# secret_cmd is not used here\n[profiles.p]\nclient_id = "c"\n', 0o666)
     assert load_profile(environ, "p", by_name=True) == {"client_id": "c"}

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import posix_only
 
 from httpie_trulioo.errors import SecretCommandFailed
 from httpie_trulioo.secret_sources import read_keyring, run_secret_command, store_in_keyring
@@ -51,6 +52,7 @@ def secret_from(code: str, timeout: float = 30) -> str:
     return run_secret_command(command(code), timeout=timeout, owner="the secret_cmd of profile 'p'")
 
 
+@posix_only("a secret_cmd quoted for a POSIX shell")
 def test_secret_cmd_gives_its_first_line_and_runs_without_a_shell_or_stdin() -> None:
     assert secret_from("print('s3cr:et with spaces'); print('second line')") == "s3cr:et with spaces"
     assert secret_from("import sys; sys.stdout.write('crlf\\r\\n')") == "crlf"
@@ -59,6 +61,7 @@ def test_secret_cmd_gives_its_first_line_and_runs_without_a_shell_or_stdin() -> 
     assert run_secret_command(no_shell, timeout=30, owner="o") == "$HOME;`id`|x"
 
 
+@posix_only("a secret_cmd quoted for a POSIX shell")
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
@@ -83,6 +86,7 @@ def test_a_failing_secret_cmd_is_one_line_without_its_output(code: str, expected
     assert "\n" not in message
 
 
+@posix_only("a secret_cmd quoted for a POSIX shell")
 def test_a_secret_cmd_that_never_ends_is_stopped_at_the_timeout() -> None:
     with pytest.raises(SecretCommandFailed) as caught:
         secret_from("import time; print('LEAKED', flush=True); time.sleep(600)", timeout=0.5)
@@ -91,6 +95,7 @@ def test_a_secret_cmd_that_never_ends_is_stopped_at_the_timeout() -> None:
     )
 
 
+@posix_only("a secret_cmd quoted for a POSIX shell")
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
