@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import ssl
 import subprocess
 import sys
@@ -116,3 +117,23 @@ def context_of(server: RunningServer, client_id: str = CLIENT_ID, profile: str |
     """The ``[profile …, client … @ host:port]`` that log lines and errors about a client start with."""
     client = f"client {client_id} @ {server.url.split('://', 1)[1]}"
     return f"[profile {profile}, {client}]" if profile else f"[{client}]"
+
+
+# Secret sources (test_credentials.py, test_secret_sources.py) ------------------------------------
+
+DEV_URL = "https://auth-api-primary.dev.trulioo.com/connect/token"
+PROD_URL = "https://auth-api.trulioo.com/connect/token"
+PYTHON = shlex.quote(sys.executable)
+
+
+def command(code: str) -> str:
+    """A secret_cmd that runs this Python code (no shell involved)."""
+    return f"{PYTHON} -c {shlex.quote(code)}"
+
+
+@pytest.fixture
+def keyring_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The file keyring of this test alone (the backend reads XDG_DATA_HOME at each use)."""
+    folder = tmp_path / "keyring-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    return folder

@@ -8,33 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-import shlex
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import posix_only
+from conftest import DEV_URL, PROD_URL, command, posix_only
 
 from httpie_trulioo.credentials import Choice, choose, resolve
 from httpie_trulioo.errors import ConfigurationError
 from httpie_trulioo.secret_sources import store_in_keyring
-
-DEV_URL = "https://auth-api-primary.dev.trulioo.com/connect/token"
-PROD_URL = "https://auth-api.trulioo.com/connect/token"
-PYTHON = shlex.quote(sys.executable)
-
-
-def command(code: str) -> str:
-    """A secret_cmd that runs this Python code (no shell involved)."""
-    return f"{PYTHON} -c {shlex.quote(code)}"
-
-
-@pytest.fixture
-def keyring_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The file keyring of this test alone (the backend reads XDG_DATA_HOME at each use)."""
-    folder = tmp_path / "keyring-data"
-    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -6,32 +6,13 @@ install (keyrings.alt), kept in a temp folder.
 
 from __future__ import annotations
 
-import shlex
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import posix_only
+from conftest import DEV_URL, PROD_URL, PYTHON, command, posix_only
 
 from httpie_trulioo.errors import SecretCommandFailed
 from httpie_trulioo.secret_sources import read_keyring, run_secret_command, store_in_keyring
-
-DEV_URL = "https://auth-api-primary.dev.trulioo.com/connect/token"
-PROD_URL = "https://auth-api.trulioo.com/connect/token"
-PYTHON = shlex.quote(sys.executable)
-
-
-def command(code: str) -> str:
-    """A secret_cmd that runs this Python code (no shell involved)."""
-    return f"{PYTHON} -c {shlex.quote(code)}"
-
-
-@pytest.fixture
-def keyring_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The file keyring of this test alone (the backend reads XDG_DATA_HOME at each use)."""
-    folder = tmp_path / "keyring-data"
-    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
-    return folder
 
 
 def test_the_keyring_entry_is_per_token_url_and_client(keyring_folder: Path) -> None:
