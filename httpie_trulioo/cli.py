@@ -22,16 +22,10 @@ from .credentials import Choice, choose, client_id_of, profiles_by_client, token
 from .errors import ConfigurationError, TruliooError
 from .logs import log_to_stderr
 from .profiles import config_file
-from .secret_sources import (
-    ask_on_terminal,
-    forget_in_keyring,
-    store_in_keyring,
-    token_host,
-    usable_keyring,
-)
+from .secret_sources import ask_on_terminal, forget_in_keyring, store_in_keyring, usable_keyring
 from .settings import Settings, load_settings
 from .token import is_fresh, jwt_claims
-from .urls import without_userinfo
+from .urls import token_host, without_userinfo
 
 CLAIMS = ("scope", "aud", "client_id", "exp")
 

@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 
 from .errors import ConfigurationError
 from .profiles import SECRET_KEYS, load_profile, load_profiles, text_of, variable_for
-from .secret_sources import read_keyring, run_secret_command, token_host
 from .settings import Settings, load_settings
+from .urls import token_host
 
 log = logging.getLogger("httpie_trulioo")
 
@@ -216,6 +216,9 @@ def _secret(
     secret_env = text_of(choice.values, "secret_env")
     if secret_env and choice.environ.get(secret_env):
         return choice.environ[secret_env], f"profile {profile} secret_env {secret_env}"
+    # The sources outside the process are imported only when reached: most calls never get here.
+    from .secret_sources import read_keyring, run_secret_command  # noqa: PLC0415
+
     command = text_of(choice.values, "secret_cmd")
     settings = choice.settings
     if command:

@@ -43,7 +43,6 @@ class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no ty
         keep_dependencies_importable()
         from .auth import TruliooAuth  # noqa: PLC0415 - only a call that uses the plugin pays
         from .logs import log_to_stderr  # noqa: PLC0415 - same
-        from .secret_sources import ask_on_terminal  # noqa: PLC0415 - same
 
         log_to_stderr()
 
@@ -59,9 +58,16 @@ class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no ty
             password or None,
             profile=profile,
             offline=offline if isinstance(offline, bool) else "--offline" in sys.argv,
-            secret_prompt=ask_on_terminal,
+            secret_prompt=_ask_on_terminal,
             proxies={item.key: item.value for item in getattr(parsed, "proxy", None) or ()},
         )
+
+
+def _ask_on_terminal(client_id: str, token_url: str) -> str | None:
+    """The plugin's own prompt, loaded only when no other source has the secret."""
+    from .secret_sources import ask_on_terminal  # noqa: PLC0415 - most calls never prompt
+
+    return ask_on_terminal(client_id, token_url)
 
 
 def _httpie_arguments() -> object:

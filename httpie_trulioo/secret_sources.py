@@ -10,20 +10,15 @@ import logging
 import os
 from contextlib import suppress
 from typing import Any
-from urllib.parse import urlsplit
 
 from .errors import KeyringUnavailable, PromptCancelled, SecretCommandFailed
+from .urls import token_host
 
 log = logging.getLogger("httpie_trulioo")
 
 # The keyring service every secret is kept under; the entry's user name says whose secret it is.
 KEYRING_SERVICE = "httpie-trulioo"
 INSTALL_KEYRING = "pip install 'httpie-trulioo[keyring]'"
-
-
-def token_host(token_url: str) -> str:
-    """The token URL's host, with its port when it has one: what a person knows the endpoint by."""
-    return urlsplit(token_url).netloc
 
 
 def run_secret_command(command: str, *, timeout: float, owner: str) -> str:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,3 +190,33 @@ def test_context_names_profile_client_and_token_host(profiles: Path) -> None:
         choose({"TRULIOO_TOKEN_URL": "http://127.0.0.1:8765/connect/token"}), client_id="c", client_secret="s"
     )
     assert other.context == "[client c @ 127.0.0.1:8765]"
+
+
+# A call through the plugin with the secret in --auth; nothing listens on port 9, so its token
+# request fails, after everything a warm call loads has been loaded.
+WARM_CALL = """
+import sys, requests
+from httpie_trulioo.plugin import TruliooAuthPlugin
+auth = TruliooAuthPlugin().get_auth("c", "s")
+try:
+    auth(requests.Request("GET", "http://127.0.0.1:9/x").prepare())
+except Exception:
+    pass
+outside = ("keyring", "getpass", "subprocess", "shlex", "httpie_trulioo.secret_sources")
+print(sorted(name for name in sys.modules if name.startswith(outside)))
+"""
+
+
+def test_a_call_whose_secret_is_at_hand_loads_no_outside_source(tmp_path: Path) -> None:
+    """Helper commands, the keyring and the prompt cost imports: a call that needs none pays none."""
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("TRULIOO_")}
+    environ.update(TRULIOO_TOKEN_URL="http://127.0.0.1:9/connect/token", TRULIOO_CACHE="off")
+    result = subprocess.run(
+        [sys.executable, "-c", WARM_CALL],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert result.stdout.strip() == "[]"
