@@ -10,6 +10,7 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -54,10 +55,13 @@ def call(
     return run_http(["-b", "--auth-type=trulioo", *extra, dot.url + path], env)
 
 
-def error_line(result: subprocess.CompletedProcess[str]) -> str:
+def error_line(result: subprocess.CompletedProcess[str], env: dict[str, str]) -> str:
+    """The one error line, less the client and token host it ends with (checked here exactly)."""
     assert result.returncode == 1
     (line,) = [line for line in result.stderr.splitlines() if line.strip()]
-    return line
+    context = f" [client {env['TRULIOO_CLIENT_ID']} @ {urlsplit(env['TRULIOO_TOKEN_URL']).netloc}]"
+    assert line.endswith(context), line
+    return line.removesuffix(context)
 
 
 def command(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -86,7 +90,7 @@ def test_a_client_with_no_scopes_works_with_an_empty_scope(
 ) -> None:
     env.update(TRULIOO_CLIENT_ID=NO_SCOPES[0], TRULIOO_CLIENT_SECRET=NO_SCOPES[1], TRULIOO_AUTH_METHOD=method)
     del env["TRULIOO_SCOPE"]
-    assert error_line(call(dot, env)) == (
+    assert error_line(call(dot, env), env) == (
         "http: error: TokenRequestFailed: the token endpoint answered 400 invalid_scope: check "
         "TRULIOO_SCOPE: this client may not be allowed the scope asked for (an empty TRULIOO_SCOPE asks "
         "for none)."
@@ -116,7 +120,7 @@ def test_wrong_secret_or_unknown_client_is_one_line_naming_the_method(
         TRULIOO_CLIENT_ID=credentials[0], TRULIOO_CLIENT_SECRET=credentials[1], TRULIOO_AUTH_METHOD=method
     )
     result = call(dot, env)
-    assert error_line(result) == (
+    assert error_line(result, env) == (
         "http: error: TokenRequestFailed: the token endpoint answered 401 invalid_client: check the client "
         f"id and secret, sent {sent}"
     )
@@ -125,7 +129,7 @@ def test_wrong_secret_or_unknown_client_is_one_line_naming_the_method(
 
 def test_a_scope_the_client_may_not_have_is_one_line(dot: RealServer, env: dict[str, str]) -> None:
     env["TRULIOO_SCOPE"] = "admin"
-    assert error_line(call(dot, env)) == (
+    assert error_line(call(dot, env), env) == (
         "http: error: TokenRequestFailed: the token endpoint answered 400 invalid_scope: check "
         "TRULIOO_SCOPE: this client may not be allowed the scope asked for (an empty TRULIOO_SCOPE asks "
         "for none)."
@@ -150,7 +154,7 @@ def test_a_resource_the_server_refuses_is_its_own_reason_and_a_hint(
     dot: RealServer, env: dict[str, str]
 ) -> None:
     env["TRULIOO_RESOURCE"] = "urn:example:api"
-    assert error_line(call(dot, env)) == (
+    assert error_line(call(dot, env), env) == (
         "http: error: TokenRequestFailed: the token endpoint answered 400 invalid_target (The resource "
         "'urn:example:api' is not a valid resource indicator: it must be an absolute URI with a scheme and "
         "host.): check TRULIOO_RESOURCE: this server does not accept it for this client."
@@ -207,9 +211,10 @@ def test_a_revoked_token_is_replaced_and_the_request_sent_once_more(
     assert json.loads(result.stdout)["path"] == "/api/items"
     assert dot.token_requests() - before == 1
     log = result.stderr.splitlines()
+    context = f"[client {env['TRULIOO_CLIENT_ID']} @ {urlsplit(env['TRULIOO_TOKEN_URL']).netloc}]"
     assert [line.split(" …")[0] for line in log if "401" in line or "resending" in line] == [
-        "httpie-trulioo: the API answered 401 to token",
-        f"httpie-trulioo: resending POST {dot.url}/api/items with token",
+        f"httpie-trulioo: {context} the API answered 401 to token",
+        f"httpie-trulioo: {context} resending POST {dot.url}/api/items with token",
     ]
 
 

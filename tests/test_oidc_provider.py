@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -65,10 +66,13 @@ def command(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     )
 
 
-def error_line(result: subprocess.CompletedProcess[str]) -> str:
+def error_line(result: subprocess.CompletedProcess[str], env: dict[str, str]) -> str:
+    """The one error line, less the client and token host it ends with (checked here exactly)."""
     assert result.returncode == 1
     (line,) = [line for line in result.stderr.splitlines() if line.strip()]
-    return line
+    context = f" [client {env['TRULIOO_CLIENT_ID']} @ {urlsplit(env['TRULIOO_TOKEN_URL']).netloc}]"
+    assert line.endswith(context), line
+    return line.removesuffix(context)
 
 
 @pytest.mark.parametrize(
@@ -97,8 +101,9 @@ def test_the_scope_granted_is_shown_when_it_is_not_the_one_asked_for(
     details = json.loads(command(["token", "--json"], env).stdout)
     assert (details["scope"], details["granted_scope"]) == (f"{SCOPE} workflow.studio.api", SCOPE)
     status = command(["status"], env).stdout.splitlines()
-    assert status[2].split()[4:8] == ["SCOPE", "GRANTED", "RESOURCE", "OBTAINED"]
-    assert status[3].split()[2:5] == [SCOPE, "workflow.studio.api", SCOPE]
+    # CLIENT ID, PROFILE, TOKEN URL, then the columns checked here.
+    assert status[2].split()[5:8] == ["SCOPE", "GRANTED", "RESOURCE"]
+    assert status[3].split()[3:6] == [SCOPE, "workflow.studio.api", SCOPE]
 
 
 def test_without_a_resource_the_token_is_opaque_and_the_api_refuses_it(
@@ -140,7 +145,7 @@ def test_a_wrong_secret_is_one_line_naming_the_method(
 ) -> None:
     env.update(TRULIOO_CLIENT_SECRET="wrong-secret", TRULIOO_AUTH_METHOD=method)
     result = call(oidc, env)
-    assert error_line(result) == (
+    assert error_line(result, env) == (
         "http: error: TokenRequestFailed: the token endpoint answered 401 invalid_client (client "
         f"authentication failed): check the client id and secret, sent {sent}"
     )
@@ -151,7 +156,7 @@ def test_a_resource_the_server_does_not_know_is_its_own_reason_and_a_hint(
     oidc: RealServer, env: dict[str, str]
 ) -> None:
     env["TRULIOO_RESOURCE"] = "urn:example:other-api"
-    assert error_line(call(oidc, env)) == (
+    assert error_line(call(oidc, env), env) == (
         "http: error: TokenRequestFailed: the token endpoint answered 400 invalid_target (unknown resource "
         "urn:example:other-api): check TRULIOO_RESOURCE: this server does not accept it for this client."
     )
