@@ -15,8 +15,10 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from harness import find_http
 
 SERVERS = Path(__file__).parent / "servers"
 # Bounds the wait for a server to start (Django's migrations, node's start), on a busy machine.
@@ -77,3 +79,19 @@ def start_oidc_provider(folder: Path) -> RealServer:
     return RealServer(
         ["node", "server.js"], cwd=SERVERS / "oidc", env=dict(os.environ), log=folder / "oidc.log"
     )
+
+
+def command(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The installed httpie-trulioo command, run with ``env``."""
+    return subprocess.run(
+        [find_http("httpie-trulioo"), *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def error_line(result: subprocess.CompletedProcess[str], env: dict[str, str]) -> str:
+    """The one error line, less the client and token host it ends with (checked here exactly)."""
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    context = f" [client {env['TRULIOO_CLIENT_ID']} @ {urlsplit(env['TRULIOO_TOKEN_URL']).netloc}]"
+    assert line.endswith(context), line
+    return line.removesuffix(context)

@@ -16,7 +16,7 @@ import pytest
 import requests
 from conftest import run_http
 from harness import find_http, http_environment
-from real_servers import RealServer, start_dot
+from real_servers import RealServer, command, error_line, start_dot
 
 from httpie_trulioo import TruliooAuth
 
@@ -53,21 +53,6 @@ def call(
     dot: RealServer, env: dict[str, str], path: str = "/api/items", *extra: str
 ) -> subprocess.CompletedProcess[str]:
     return run_http(["-b", "--auth-type=trulioo", *extra, dot.url + path], env)
-
-
-def error_line(result: subprocess.CompletedProcess[str], env: dict[str, str]) -> str:
-    """The one error line, less the client and token host it ends with (checked here exactly)."""
-    assert result.returncode == 1
-    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
-    context = f" [client {env['TRULIOO_CLIENT_ID']} @ {urlsplit(env['TRULIOO_TOKEN_URL']).netloc}]"
-    assert line.endswith(context), line
-    return line.removesuffix(context)
-
-
-def command(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [find_http("httpie-trulioo"), *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -13,13 +13,12 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 from conftest import run_http
-from harness import find_http, http_environment
-from real_servers import SERVERS, RealServer, start_oidc_provider
+from harness import http_environment
+from real_servers import SERVERS, RealServer, command, error_line, start_oidc_provider
 
 pytestmark = pytest.mark.e2e
 
@@ -58,21 +57,6 @@ def env(tmp_path: Path, oidc: RealServer) -> dict[str, str]:
 
 def call(oidc: RealServer, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
     return run_http(["-b", "--auth-type=trulioo", *extra, oidc.url + "/api/items"], env)
-
-
-def command(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [find_http("httpie-trulioo"), *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def error_line(result: subprocess.CompletedProcess[str], env: dict[str, str]) -> str:
-    """The one error line, less the client and token host it ends with (checked here exactly)."""
-    assert result.returncode == 1
-    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
-    context = f" [client {env['TRULIOO_CLIENT_ID']} @ {urlsplit(env['TRULIOO_TOKEN_URL']).netloc}]"
-    assert line.endswith(context), line
-    return line.removesuffix(context)
 
 
 @pytest.mark.parametrize(
