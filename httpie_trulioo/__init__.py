@@ -1,14 +1,19 @@
 """Trulioo OAuth 2.0 client-credentials auth for HTTPie and requests, with a token cache.
 
-HTTPie imports this package on every ``http`` call, used or not, so importing it costs next to
-nothing: ``TruliooAuth`` and the errors load on first use.
+HTTPie imports this module on every ``http`` call, used or not, so it is the plugin's one entry
+point and imports nothing that HTTPie has not: ``TruliooAuth`` and the errors load on first use.
+HTTPie calls ``get_auth()`` while it parses arguments, where an exception would show as a
+traceback: so ``get_auth()`` only builds the auth object, and every check happens at request time.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
+
+from httpie.plugins import AuthPlugin
 
 __version__ = "0.1.0"
 
@@ -24,6 +29,7 @@ __all__ = [
     "TokenEndpointUnreachable",
     "TokenRequestFailed",
     "TruliooAuth",
+    "TruliooAuthPlugin",
     "TruliooError",
     "__version__",
 ]
@@ -43,6 +49,83 @@ if TYPE_CHECKING:
         TokenRequestFailed,
         TruliooError,
     )
+
+
+LOG_LEVELS = ("warning", "info", "debug")  # TRULIOO_LOG: how much the plugin says on stderr
+PROFILE_MARK = "@"  # --auth=@dev chooses profile dev; a client id never starts with it
+
+
+class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no type hints
+    """``--auth-type=trulioo``: Trulioo client-credentials bearer tokens, cached between calls."""
+
+    name = "Trulioo OAuth 2.0 client credentials"
+    auth_type = "trulioo"
+    description = (
+        "Bearer token from the Trulioo token endpoint (OAuth 2.0 client credentials), "
+        "cached between calls. --auth=@PROFILE for a profile of the profiles file, "
+        "--auth=CLIENT_ID (the secret from TRULIOO_CLIENT_SECRET, the keyring or a prompt), "
+        "or no --auth: TRULIOO_CLIENT_ID and TRULIOO_CLIENT_SECRET."
+    )
+    auth_require = False  # without --auth, the credentials come from the environment
+    netrc_parse = False  # a client secret is not a password for a host
+    # HTTPie's own prompt asks for a password for the API host; the secret is for the token
+    # endpoint, and may be in a variable, a helper or the keyring: the plugin asks by itself, at
+    # request time, only when none of those has it.
+    prompt_password = False
+
+    def get_auth(self, username: str | None = None, password: str | None = None) -> TruliooAuth:
+        """Build the auth object; cheap and never raises (HTTPie may call it twice)."""
+        keep_dependencies_importable()
+        from .auth import TruliooAuth  # noqa: PLC0415 - only a call that uses the plugin pays
+
+        log_to_stderr()
+        # HTTPie saves raw_auth in --session files: keep @PROFILE or the client id, never the secret.
+        self.raw_auth = username or ""
+        profile = None
+        if username and username.startswith(PROFILE_MARK):
+            profile, username = username[len(PROFILE_MARK) :], None
+        parsed = _httpie_arguments()
+        offline = getattr(parsed, "offline", None)
+        return TruliooAuth(
+            username or None,
+            password or None,
+            profile=profile,
+            offline=offline if isinstance(offline, bool) else "--offline" in sys.argv,
+            secret_prompt=_ask_on_terminal,
+            proxies={item.key: item.value for item in getattr(parsed, "proxy", None) or ()},
+        )
+
+
+def log_to_stderr() -> None:
+    """Show warnings on stderr; also decisions with TRULIOO_LOG=info, and lock waits with debug.
+
+    A bad TRULIOO_LOG value is reported at request time, with the other settings.
+    """
+    logger = logging.getLogger("httpie_trulioo")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("httpie-trulioo: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    level = os.environ.get("TRULIOO_LOG", "").strip().lower()
+    logger.setLevel(level.upper() if level in LOG_LEVELS else logging.WARNING)
+
+
+def _ask_on_terminal(client_id: str, token_url: str) -> str | None:
+    """The plugin's own prompt, loaded only when no other source has the secret."""
+    from .secret_sources import ask_on_terminal  # noqa: PLC0415 - most calls never prompt
+
+    return ask_on_terminal(client_id, token_url)
+
+
+def _httpie_arguments() -> object:
+    """The parsed arguments of this http call (``--offline``, ``--proxy``), or None.
+
+    HTTPie does not pass its arguments to plugins; its parser keeps the parsed ones, which are
+    read here. Without them, ``--offline`` is looked for on the command line.
+    """
+    definition = sys.modules.get("httpie.cli.definition")
+    return getattr(getattr(definition, "parser", None), "args", None)
 
 
 def __getattr__(name: str) -> Any:

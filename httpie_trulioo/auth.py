@@ -1,4 +1,10 @@
-"""``TruliooAuth``: a requests auth that sends a cached client-credentials bearer token."""
+"""``TruliooAuth``: a requests auth that sends a cached client-credentials bearer token.
+
+Most calls find a fresh token in the cache, in a new process each time: such a call loads this
+module, ``settings``, ``urls`` and ``entries``, and nothing else of the package. Everything else
+(the profile, the secret sources, the token request, writing the cache) loads when a call needs
+it, through ``credentials`` and ``keeper``.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +13,25 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import requests
-from requests.cookies import extract_cookies_to_jar
 
-from .cache import CacheKey, Lookup, TokenCache, cache_folder, prepare_folder
-from .credentials import Choice, Credentials, SecretPrompt, choose, resolve
-from .endpoint import fetch_token
-from .errors import InsecureAPIURL, TokenRequestFailed
-from .settings import Settings
-from .token import Token
+import httpie_trulioo as _package  # its errors load only when one is raised (see _package.__getattr__)
+
+from .entries import cache_folder, entry_name, folder_problem, is_for, is_fresh, read_entry
+from .settings import Settings, given_or_variable, load_settings, note_secret_source, who
 from .urls import Origin, check_api_url, origin_of
+
+if TYPE_CHECKING:
+    from .credentials import Choice, SecretPrompt
+    from .keeper import Keeper
+    from .token import Token
 
 log = logging.getLogger("httpie_trulioo")
 
-# A process waits for another's lock at most this long beyond the token request's own timeout:
-# a holder cannot legitimately take longer, so past it the holder is wedged and we fetch anyway.
-LOCK_GRACE = 2.0
 # A multipart upload up to this size is held in memory so that a 401 can be answered by sending
 # it again; identity documents and selfies are a few megabytes.
 MAX_BUFFERED_UPLOAD = 64 << 20
@@ -92,13 +96,14 @@ class TruliooAuth(requests.auth.AuthBase):
             "audience": audience,
             "resource": resource,
         }
-        self._environ = environ
+        self._environ_given = environ
         self._clock = clock
         self._offline = offline
         self._secret_prompt = secret_prompt
         self._proxies = dict(proxies or {})
         self._choice: Choice | None = None
-        self._keeper: _Keeper | None = None
+        self._settings: Settings | None = None
+        self._keeper: Keeper | None = None
         self._lock = threading.Lock()  # so that threads sharing this object configure it once
 
     @classmethod
@@ -109,23 +114,26 @@ class TruliooAuth(requests.auth.AuthBase):
         return auth
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        """Set ``Authorization: Bearer …`` and, for a cached token, a hook that answers a 401.
+        """Set ``Authorization: Bearer …`` and a hook that keeps the token home and answers a 401.
 
         The request's URL is checked first (https, an allowed host), before any token is had.
         """
         url = request.url or ""
-        origin = check_api_url(url, self._choose().settings.api_hosts)
-        if origin.scheme == "http":
-            _refuse_a_proxy(url, origin.host, self._proxies)
-        keeper = self._configure()
+        origin = check_api_url(url, self._read_settings().api_hosts)
+        if origin[0] == "http":
+            _refuse_a_proxy(url, origin[1], self._proxies)
         if self._offline:
-            request.headers["Authorization"] = f"Bearer {keeper.offline_token()}"
+            request.headers["Authorization"] = f"Bearer {self._configure().offline_token()}"
             return request
-        token, from_cache = keeper.obtain()
-        request.headers["Authorization"] = f"Bearer {token.access_token}"
+        access_token = self._warm_token() if self._keeper is None else None
+        from_cache = access_token is not None
+        if access_token is None:
+            token, from_cache = self._configure().obtain()
+            access_token = token.access_token
+        request.headers["Authorization"] = f"Bearer {access_token}"
         if from_cache:
             _buffer_multipart(request)
-        hook = _TokenGuard(keeper, origin, token.access_token, request.body, retry=from_cache)
+        hook = _TokenGuard(self, origin, access_token, request.body, retry=from_cache)
         request.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return request
 
@@ -150,182 +158,112 @@ class TruliooAuth(requests.auth.AuthBase):
             "sources": dict(credentials.sources),
         }
 
+    def _environ(self) -> Mapping[str, str]:
+        return os.environ if self._environ_given is None else self._environ_given
+
+    def _read_settings(self) -> Settings:
+        """The settings, read once; with a profile, as ``credentials.choose`` reads them."""
+        if self._settings is None:
+            environ = self._environ()
+            if (
+                self._choice is not None
+                or self._profile is not None
+                or environ.get("TRULIOO_PROFILE", "").strip()
+            ):
+                self._settings = self._choose().settings
+            else:
+                # With no profile, choose() reads the variables just so, but this needs no credentials module.
+                self._settings = load_settings(environ, **_given(self._overrides))
+        return self._settings
+
+    def _warm_token(self) -> str | None:
+        """A fresh token from the cache, if the client id and secret are at hand; else None.
+
+        At hand: passed, or in TRULIOO_CLIENT_ID and TRULIOO_CLIENT_SECRET, with no profile, which
+        is where ``credentials.resolve`` would find them first. Any other call, and a miss, goes
+        the keeper's way, which looks again and says why it missed.
+        """
+        settings = self._read_settings()
+        environ = self._environ()
+        chosen = (
+            self._choice is not None
+            or self._profile is not None
+            or environ.get("TRULIOO_PROFILE", "").strip()
+        )
+        if chosen or not settings.cache_enabled:
+            return None
+        client_id = given_or_variable(self._client_id, environ, "TRULIOO_CLIENT_ID")
+        secret = given_or_variable(self._client_secret, environ, "TRULIOO_CLIENT_SECRET")
+        if client_id is None or secret is None:
+            return None
+        now = self._clock()
+        entry = _fresh_entry(settings, client_id[0], secret[0], now)
+        if entry is None:
+            return None
+        access_token: str = entry["token"]
+        if log.isEnabledFor(logging.INFO):
+            context = who(None, client_id[0], settings.token_url)
+            note_secret_source(context, secret[1])
+            describe_hit(context, "cache", access_token, entry["expires_at"] - now)
+        return access_token
+
     def _choose(self) -> Choice:
         """The profile and the settings, read once: all that checking a URL needs."""
         if self._choice is None:
-            environ = os.environ if self._environ is None else self._environ
+            from .credentials import choose  # noqa: PLC0415 - a warm call without a profile needs none of it
+
             given = [name for name in ("client_id", "client_secret") if getattr(self, f"_{name}")]
-            self._choice = choose(environ, profile=self._profile, overrides=self._overrides, given=given)
+            self._choice = choose(
+                self._environ(), profile=self._profile, overrides=self._overrides, given=given
+            )
         return self._choice
 
-    def _configure(self) -> _Keeper:
+    def _configure(self) -> Keeper:
         """The credentials and their token keeper, worked out once (one prompt, whatever the threads)."""
         if self._keeper is None:
             with self._lock:
                 if self._keeper is None:
+                    from .credentials import resolve  # noqa: PLC0415 - see _warm_token
+                    from .keeper import Keeper  # noqa: PLC0415 - see _warm_token
+
                     credentials = resolve(
                         self._choose(),
                         client_id=self._client_id,
                         client_secret=self._client_secret,
                         prompt=self._secret_prompt,
                     )
-                    self._keeper = _Keeper(credentials, self._clock)
+                    self._keeper = Keeper(credentials, self._clock)
         return self._keeper
 
 
-class _Keeper:
-    """Gets tokens for one set of credentials: from the cache, else from the token endpoint.
+def _fresh_entry(settings: Settings, client_id: str, secret: str, now: float) -> dict[str, Any] | None:
+    """The cache entry of these credentials if its token is fresh at ``now``; else None."""
+    folder = cache_folder(settings.cache_dir)
+    if folder_problem(folder):
+        return None  # the keeper's way says why
+    key = (settings.token_url, settings.scope, client_id, settings.audience, settings.resource)
+    name = entry_name(*key[:3], secret, audience=settings.audience, resource=settings.resource)
+    entry, _ = read_entry(os.path.join(folder, name + ".json"))
+    if entry is None or not is_for(entry, *key):
+        return None
+    return entry if is_fresh(entry["expires_at"], entry["obtained_at"], now, settings.token_buffer) else None
 
-    Threads of a process queue on a lock, processes on the cache's file lock; each looks at the
-    cache again once it is its turn, so that one token request serves them all. Without a cache
-    file, the token lives in this object.
-    """
 
-    def __init__(self, credentials: Credentials, clock: Callable[[], float]) -> None:
-        """Open the cache the settings name (None when it is off or unusable)."""
-        settings = credentials.settings
-        self.credentials = credentials
-        self.context = credentials.context
-        self.key = CacheKey.build(
-            settings.token_url,
-            settings.scope,
-            credentials.client_id,
-            credentials.client_secret,
-            audience=settings.audience,
-            resource=settings.resource,
-        )
-        self.cache = _open_cache(settings)
-        self._clock = clock
-        self._memory: Token | None = None
-        self._lock = threading.Lock()
+def _given(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings passed as arguments: those that are not None."""
+    return {name: value for name, value in overrides.items() if value is not None}
 
-    def obtain(
-        self, *, rejected: str | None = None, min_ttl: float = 0.0, renew: bool = False
-    ) -> tuple[Token, bool]:
-        """A token to send, and whether it came from the cache; never ``rejected`` from the cache.
 
-        ``renew`` fetches a new one whatever is cached; ``min_ttl`` takes from the cache only a
-        token that lives at least that many seconds more.
-        """
-        cache = self.cache
-        if renew:
-            log.info("%s getting a new token, as asked", self.context)
-        elif rejected is None:
-            lookup = cache.load(self.key) if cache else Lookup(self._memory, "none")
-            if lookup.token and self._usable(lookup.token, "cache" if cache else "memory", min_ttl):
-                return lookup.token, True
-            if cache:
-                log.info("%s cache miss (%s)", self.context, self._miss(lookup, min_ttl))
-        with self._lock, _file_lock(cache, self.key, self.context):
-            # Whoever held the lock before us may have fetched a token already: use it.
-            kept = None if renew else cache.load(self.key).token if cache else self._memory
-            if (
-                kept
-                and kept.access_token != rejected
-                and self._usable(kept, "cache" if cache else "memory", min_ttl)
-            ):
-                return kept, True
-            if cache and rejected is not None:
-                cache.discard(self.key, rejected)
-            token = self._fetch()
-            if not _keepable(token, self.context):
-                self._memory = None
-            elif cache is None:
-                self._memory = token
-            else:
-                try:
-                    cache.store(self.key, token)
-                except OSError as exc:
-                    log.warning(
-                        "%s could not write the token cache in %s (%s); the token is used but not kept.",
-                        self.context,
-                        cache.folder,
-                        exc.strerror or type(exc).__name__,
-                    )
-            return token, False
-
-    def offline_token(self) -> str:
-        """The cached token if it is fresh, else a placeholder: an offline preview asks no server."""
-        cached = self.cache.load(self.key).token if self.cache else self._memory
-        if cached and self._usable(cached, "offline: cache"):
-            return cached.access_token
-        log.info("%s offline: no fresh token in the cache; showing a placeholder", self.context)
-        return OFFLINE_PLACEHOLDER
-
-    def _usable(self, token: Token, where: str, min_ttl: float = 0.0) -> bool:
-        now = self._clock()
-        if not token.is_fresh(now, self.credentials.settings.token_buffer):
-            return False
-        assert token.expires_at is not None  # noqa: S101 - is_fresh() is False without one
-        if token.expires_at - now < min_ttl:
-            return False
-        if log.isEnabledFor(logging.INFO):
-            log.info(
-                "%s %s hit: token …%s expires in %s",
-                self.context,
-                where,
-                fingerprint(token.access_token),
-                _duration(token.expires_at - now),
-            )
-        return True
-
-    def _miss(self, lookup: Lookup, min_ttl: float) -> str:
-        """Why a looked-up token is not used: none, corrupt, ..., or refresh due, expired, too short."""
-        token = lookup.token
-        if token is None or token.expires_at is None:
-            return lookup.reason
-        now = self._clock()
-        if now >= token.expires_at:
-            return "expired"
-        if token.is_fresh(now, self.credentials.settings.token_buffer):
-            return f"expires in {_duration(token.expires_at - now)}, sooner than the {min_ttl:g} s asked for"
-        return "refresh due"
-
-    def _fetch(self) -> Token:
-        credentials = self.credentials
-        settings = credentials.settings
-        started = time.monotonic()
-        try:
-            token = fetch_token(
-                token_url=settings.token_url,
-                scope=settings.scope,
-                client_id=credentials.client_id,
-                client_secret=credentials.client_secret,
-                timeout=settings.timeout,
-                clock=self._clock,
-                auth_method=settings.auth_method,
-                audience=settings.audience,
-                resource=settings.resource,
-            )
-        except TokenRequestFailed as exc:
-            # The server refused these credentials: say whose they were.
-            raise TokenRequestFailed(f"{exc} {self.context}") from None
+def describe_hit(context: str, where: str, access_token: str, seconds_left: float) -> None:
+    """Log a cache hit with the token's fingerprint and how long it has left (TRULIOO_LOG=info)."""
+    if log.isEnabledFor(logging.INFO):
         log.info(
-            "%s token …%s fetched in %d ms%s",
-            self.context,
-            fingerprint(token.access_token),
-            (time.monotonic() - started) * 1000,
-            f", expires in {_duration(token.expires_at - token.obtained_at)}" if token.expires_at else "",
+            "%s %s hit: token …%s expires in %s",
+            context,
+            where,
+            fingerprint(access_token),
+            duration(seconds_left),
         )
-        return token
-
-
-@contextmanager
-def _file_lock(cache: TokenCache | None, key: CacheKey, context: str) -> Iterator[None]:
-    """Hold the cache's per-key file lock, when there is a cache; go on without it if it is stuck."""
-    if cache is None:
-        yield
-        return
-    with cache.lock(key) as waited:
-        if waited is None:
-            log.warning(
-                "%s could not take the token lock in time (another http may be stuck, or the "
-                "cache folder refuses the lock file); fetching a token anyway.",
-                context,
-            )
-        else:
-            log.debug("%s lock waited %d ms", context, waited * 1000)
-        yield
 
 
 def fingerprint(access_token: str) -> str:
@@ -333,38 +271,9 @@ def fingerprint(access_token: str) -> str:
     return hashlib.sha256(access_token.encode()).hexdigest()[-6:]
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A time left, for a log line: in minutes from 90 seconds on."""
     return f"{seconds / 60:.0f} min" if abs(seconds) >= 90 else f"{seconds:.0f} s"
-
-
-def _keepable(token: Token, context: str) -> bool:
-    """Tell whether a new token may be reused; warn once when it may not."""
-    if token.expires_at is None:
-        log.warning(
-            "%s the token endpoint gave no expiry (no ExpiresIn, no JWT exp); the token is used "
-            "for this call only.",
-            context,
-        )
-        return False
-    if token.expires_at <= token.obtained_at:
-        log.warning(
-            "%s the token endpoint gave a token that has already expired (ExpiresIn of 0 or less, "
-            "or a JWT exp in the past: is this machine's clock right?); it is used once, not cached.",
-            context,
-        )
-        return False
-    return True
-
-
-def _open_cache(settings: Settings) -> TokenCache | None:
-    if not settings.cache_enabled:
-        return None
-    folder = cache_folder(settings.cache_dir)
-    problem = prepare_folder(folder)
-    if problem:
-        log.warning("%s; going on without a token cache.", problem)
-        return None
-    return TokenCache(folder, lock_timeout=settings.timeout + LOCK_GRACE)
 
 
 def _refuse_a_proxy(url: str, host: str, given: Mapping[str, str]) -> None:
@@ -372,7 +281,7 @@ def _refuse_a_proxy(url: str, host: str, given: Mapping[str, str]) -> None:
     from requests.utils import get_environ_proxies, select_proxy  # noqa: PLC0415 - plain http only
 
     if select_proxy(url, {**get_environ_proxies(url), **given}):
-        raise InsecureAPIURL(
+        raise _package.InsecureAPIURL(
             f"refusing to send the Trulioo token over plain http to {host} through a proxy "
             f"(HTTP_PROXY, ALL_PROXY or --proxy): add {host} to NO_PROXY, or use https://."
         )
@@ -393,9 +302,9 @@ class _TokenGuard:
     kept for the next run.
     """
 
-    def __init__(self, keeper: _Keeper, origin: Origin, sent: str, body: object, *, retry: bool) -> None:
+    def __init__(self, auth: TruliooAuth, origin: Origin, sent: str, body: object, *, retry: bool) -> None:
         """Remember where the token went, which it was, where the body starts, and if a 401 is ours."""
-        self.keeper = keeper
+        self.auth = auth
         self.origin = origin
         self.rejected = sent
         self.body = body
@@ -405,52 +314,16 @@ class _TokenGuard:
     def __call__(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         """Keep the token home on a redirect; answer the first 401 to it, from its origin."""
         if response.is_redirect:
-            self._keep_home(response, response.request)
+            self.keep_home(response, response.request)
             return response
         if response.status_code != 401 or self.used or not self._answers_our_request(response):
             return response
         self.used = True
-        keeper = self.keeper
-        log.info(
-            "%s the API answered 401 to token …%s: getting another",
-            keeper.context,
-            fingerprint(self.rejected),
-        )
-        access_token = keeper.obtain(rejected=self.rejected)[0].access_token
-        request = response.request
-        body = self._rewound(request.body)
-        if body is _CANNOT_REPLAY:
-            log.warning(
-                "%s the API answered 401 to the cached token; a new token was fetched, but this "
-                "request's body is a stream that cannot be sent twice: run the command again.",
-                keeper.context,
-            )
-            return response
-        response.content  # noqa: B018 - drain the first answer so its connection can be reused
-        response.close()
-        retry = request.copy()
-        retry.body = body  # type: ignore[assignment]  # requests accepts any body it prepared
-        retry.headers["Authorization"] = f"Bearer {access_token}"
-        extract_cookies_to_jar(retry._cookies, request, response.raw)  # type: ignore[attr-defined,no-untyped-call]
-        retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
-        assert response.connection is not None  # noqa: S101 - requests sets it on every response
-        log.info(
-            "%s resending %s %s with token …%s",
-            keeper.context,
-            retry.method,
-            retry.url,
-            fingerprint(access_token),
-        )
-        second = response.connection.send(retry, **kwargs)
-        second.history.append(response)
-        second.request = retry
-        # requests builds a redirect from the request it was first given, not from this one.
-        request.headers["Authorization"] = retry.headers["Authorization"]
-        if second.is_redirect:
-            self._keep_home(second, request)
-        return second
+        from .keeper import answer_401  # noqa: PLC0415 - most calls never meet a 401
 
-    def _keep_home(self, response: requests.Response, copied: requests.PreparedRequest) -> None:
+        return answer_401(self, response, kwargs)
+
+    def keep_home(self, response: requests.Response, copied: requests.PreparedRequest) -> None:
         """Take the token off ``copied``, which requests copies to follow a redirect elsewhere."""
         target = origin_of(urljoin(response.url, response.headers["Location"]))
         if target != self.origin:
@@ -462,38 +335,6 @@ class _TokenGuard:
             origin_of(sent.url or "") == self.origin
             and sent.headers.get("Authorization") == f"Bearer {self.rejected}"
         )
-
-    def _rewound(self, body: object) -> object:
-        if body is None or isinstance(body, (bytes, str)):
-            return body
-        if body is not self.body or self.start is None:
-            return _CANNOT_REPLAY
-        stream: Any = body
-        try:
-            stream.seek(self.start)
-        except (OSError, ValueError):
-            return _CANNOT_REPLAY
-        if "read" in vars(stream):
-            # HTTPie wraps a file body's read() to echo what is sent (http -v); the resend reads
-            # through the file's own read(), so the body is not shown a second time.
-            return _PlainReader(stream)
-        return body
-
-
-_CANNOT_REPLAY = object()
-
-
-class _PlainReader:
-    """A file read through its class's own ``read()``, past any wrapper set on the instance."""
-
-    def __init__(self, stream: Any) -> None:
-        """Wrap ``stream``, already rewound."""
-        self._stream = stream
-
-    def read(self, size: int = -1) -> bytes:
-        """Read as the file itself would."""
-        data: bytes = type(self._stream).read(self._stream, size)
-        return data
 
 
 def _start_of(body: object) -> int | None:

@@ -15,16 +15,16 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from . import __version__
+from . import __version__, log_to_stderr
 from .auth import TruliooAuth, fingerprint
-from .cache import Entry, TokenCache, cache_folder, folder_problem
+from .cache import Entry, TokenCache
 from .credentials import Choice, choose, client_id_of, profiles_by_client, token_identity
+from .entries import cache_folder, folder_problem, is_fresh
 from .errors import ConfigurationError, TruliooError
-from .logs import log_to_stderr
 from .profiles import config_file
 from .secret_sources import ask_on_terminal, forget_in_keyring, store_in_keyring, usable_keyring
 from .settings import Settings, load_settings
-from .token import is_fresh, jwt_claims
+from .token import jwt_claims
 from .urls import token_host, without_userinfo
 
 CLAIMS = ("scope", "aud", "client_id", "exp")

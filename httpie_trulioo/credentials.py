@@ -24,13 +24,22 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, NamedTuple
 
 from .errors import ConfigurationError
-from .profiles import SECRET_KEYS, load_profile, load_profiles, text_of, variable_for
-from .settings import Settings, load_settings
+from .profiles import SECRET_KEYS, load_profile, load_profiles
+from .settings import (
+    ARGUMENT,
+    SETTING_NAMES,
+    Settings,
+    given_or_variable,
+    load_settings,
+    note_secret_source,
+    text_of,
+    variable_for,
+    who,
+)
 from .urls import token_host
 
 log = logging.getLogger("httpie_trulioo")
 
-ARGUMENT = "argument"  # the source of a value that the caller passed (http --auth, Python arguments)
 # Variables that count when set to "": TRULIOO_SCOPE="" asks for no scope. Any other blank
 # variable is as good as unset, as load_settings reads them.
 _EMPTY_IS_A_VALUE = frozenset({"TRULIOO_SCOPE"})
@@ -48,9 +57,10 @@ class Choice(NamedTuple):
     beaten: frozenset[str]  # variables that the profile, chosen by name, beats
     sources: Mapping[str, str]  # where each setting came from
 
-    def variable(self, name: str) -> str | None:
-        """A TRULIOO_* variable's value, unless the profile chosen by name beats it."""
-        return None if name in self.beaten else self.environ.get(name) or None
+    @property
+    def applying(self) -> dict[str, str]:
+        """The variables but those that the profile chosen by name beats."""
+        return {key: value for key, value in self.environ.items() if key not in self.beaten}
 
 
 class Credentials(NamedTuple):
@@ -66,12 +76,6 @@ class Credentials(NamedTuple):
     def context(self) -> str:
         """What log lines and errors are about: ``[profile dev, client my-client @ auth-api.trulioo.com]``."""
         return who(self.profile, self.client_id, self.settings.token_url)
-
-
-def who(profile: str | None, client_id: str, token_url: str) -> str:
-    """``[profile dev, client my-client @ auth-api.trulioo.com]``, or without the profile when none."""
-    client = f"client {client_id} @ {token_host(token_url)}"
-    return f"[profile {profile}, {client}]" if profile else f"[{client}]"
 
 
 def choose(
@@ -111,7 +115,7 @@ def choose(
         )
     applying = {key: value for key, value in environ.items() if key not in beaten}
     settings = load_settings(applying, profile=values, **arguments)
-    sources = {field: _source(field, arguments, applying, values, name) for field in Settings._fields}
+    sources = {field: _source(field, arguments, applying, values, name) for field in SETTING_NAMES}
     return Choice(settings, name, values, environ, beaten, sources)
 
 
@@ -125,23 +129,16 @@ def resolve(
     """The second step: the client id and the secret, from the first source that has each."""
     found_id, id_source = client_id_of(choice, client_id)
     secret, secret_source = _secret(choice, found_id, client_secret, id_source, prompt)
-    if secret_source != ARGUMENT:
-        log.info(
-            "%s client secret from %s",
-            who(choice.profile, found_id, choice.settings.token_url),
-            secret_source,
-        )
+    note_secret_source(who(choice.profile, found_id, choice.settings.token_url), secret_source)
     sources = {"client_id": id_source, "secret": secret_source, **choice.sources}
     return Credentials(choice.settings, found_id, secret, choice.profile, sources)
 
 
 def client_id_of(choice: Choice, given: str | None = None) -> tuple[str, str]:
     """The client id and where it came from; a one-line ConfigurationError when there is none."""
-    if given:
-        return given, ARGUMENT
-    from_variable = choice.variable("TRULIOO_CLIENT_ID")
-    if from_variable:
-        return from_variable, "TRULIOO_CLIENT_ID"
+    found = given_or_variable(given, choice.applying, "TRULIOO_CLIENT_ID")
+    if found:
+        return found
     from_profile = text_of(choice.values, "client_id")
     if from_profile:
         return from_profile, f"profile {choice.profile}"
@@ -207,11 +204,9 @@ def _secret(
     choice: Choice, client_id: str, given: str | None, id_source: str, prompt: SecretPrompt | None
 ) -> tuple[str, str]:
     """The secret and where it came from, in the order this module's docstring states."""
-    if given:
-        return given, ARGUMENT
-    from_variable = choice.variable("TRULIOO_CLIENT_SECRET")
-    if from_variable:
-        return from_variable, "TRULIOO_CLIENT_SECRET"
+    found = given_or_variable(given, choice.applying, "TRULIOO_CLIENT_SECRET")
+    if found:
+        return found
     profile = choice.profile
     secret_env = text_of(choice.values, "secret_env")
     if secret_env and choice.environ.get(secret_env):

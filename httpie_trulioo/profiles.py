@@ -26,7 +26,8 @@ import os
 import re
 from collections.abc import Mapping
 
-from ._platform import others_may_write, owned_by_me
+from ._platform import others_may_write
+from .entries import owned_by_me
 from .errors import ConfigurationError
 
 PROFILE_KEYS = (
@@ -39,12 +40,6 @@ _LIST_KEYS = frozenset({"api_hosts"})  # keys whose value is a list of strings; 
 _MAY_BE_EMPTY = frozenset({"scope"})
 
 
-def text_of(profile: Mapping[str, object], key: str) -> str | None:
-    """A profile's string value for ``key``; None when it has none."""
-    value = profile.get(key)
-    return value if isinstance(value, str) else None
-
-
 def config_file(environ: Mapping[str, str]) -> str:
     """The profiles file: TRULIOO_CONFIG_FILE, else config.toml in the platformdirs config folder."""
     given = environ.get("TRULIOO_CONFIG_FILE", "").strip()
@@ -53,11 +48,6 @@ def config_file(environ: Mapping[str, str]) -> str:
     import platformdirs  # noqa: PLC0415 - only a call that uses profiles needs it
 
     return os.path.join(platformdirs.user_config_dir("httpie-trulioo", appauthor=False), "config.toml")
-
-
-def variable_for(key: str) -> str:
-    """The TRULIOO_* variable that sets the same value as a profile key or a setting."""
-    return "TRULIOO_CACHE" if key == "cache_enabled" else "TRULIOO_" + key.upper()
 
 
 def load_profile(

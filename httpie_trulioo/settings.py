@@ -1,18 +1,26 @@
-"""Settings from arguments and ``TRULIOO_*`` environment variables, checked before any I/O."""
+"""Settings from arguments and ``TRULIOO_*`` environment variables, checked before any I/O.
+
+Every call reads them, a warm one too, so this module imports nothing more than the URL rules
+and the cache entries' limits, and its errors load only when one is raised.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Mapping
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
-from .profiles import text_of
-from .token import MAX_LIFETIME
-from .urls import DEFAULT_TOKEN_URL, check_token_url, default_api_hosts, parse_api_hosts
+import httpie_trulioo as _package  # its errors load only when one is raised (see _package.__getattr__)
 
+from . import LOG_LEVELS
+from .entries import MAX_LIFETIME
+from .urls import DEFAULT_TOKEN_URL, check_token_url, default_api_hosts, parse_api_hosts, token_host
+
+log = logging.getLogger("httpie_trulioo")
+
+ARGUMENT = "argument"  # the source of a value that the caller passed (http --auth, Python arguments)
 DEFAULT_SCOPE = "workflow.studio.api"
 # A token is refreshed this many seconds before it expires, so that it does not run out between
 # the moment it is read from the cache and the moment the API checks it.
@@ -27,25 +35,86 @@ MAX_TIMEOUT = 3600.0
 # Trulioo documents, or in an HTTP Basic header, which every OAuth 2.0 server must accept.
 AUTH_METHODS = ("client_secret_post", "client_secret_basic")
 DEFAULT_AUTH_METHOD = AUTH_METHODS[0]
-
-LOG_LEVELS = ("warning", "info", "debug")  # TRULIOO_LOG: how much the plugin says on stderr
 _CACHE_OFF = frozenset({"off", "0", "false", "no"})
 _CACHE_ON = frozenset({"on", "1", "true", "yes", ""})
 
 
-class Settings(NamedTuple):
-    """Everything a token request and the cache need, except the credentials."""
+# What Settings holds, in order; each is also a profile key or a TRULIOO_* variable (variable_for).
+SETTING_NAMES = (
+    "token_url", "scope", "token_buffer", "timeout", "cache_dir", "cache_enabled", "api_hosts", "auth_method",
+    "audience", "resource",
+)  # fmt: skip
 
-    token_url: str = DEFAULT_TOKEN_URL
-    scope: str = DEFAULT_SCOPE
-    token_buffer: float = DEFAULT_TOKEN_BUFFER
-    timeout: float = DEFAULT_TIMEOUT
-    cache_dir: str | None = None
-    cache_enabled: bool = True
-    api_hosts: tuple[str, ...] = default_api_hosts(DEFAULT_TOKEN_URL)
-    auth_method: str = DEFAULT_AUTH_METHOD
-    audience: str = ""  # "" sends no audience field
-    resource: str = ""  # "" sends no resource field (RFC 8707)
+
+class Settings:
+    """Everything a token request and the cache need, except the credentials.
+
+    A plain class rather than a NamedTuple, whose making costs an http call more than reading
+    every setting does.
+    """
+
+    __slots__ = SETTING_NAMES
+
+    def __init__(
+        self,
+        *,
+        token_url: str,
+        scope: str,
+        token_buffer: float,
+        timeout: float,
+        cache_dir: str | None,
+        cache_enabled: bool,
+        api_hosts: tuple[str, ...],
+        auth_method: str,
+        audience: str,
+        resource: str,
+    ) -> None:
+        """Keep the values as given: ``load_settings`` checks them."""
+        self.token_url = token_url
+        self.scope = scope
+        self.token_buffer = token_buffer
+        self.timeout = timeout
+        self.cache_dir = cache_dir  # None: the default folder
+        self.cache_enabled = cache_enabled
+        self.api_hosts = api_hosts
+        self.auth_method = auth_method
+        self.audience = audience  # "" sends no audience field
+        self.resource = resource  # "" sends no resource field (RFC 8707)
+
+    def __repr__(self) -> str:
+        """All the values, as keywords."""
+        return f"Settings({', '.join(f'{name}={getattr(self, name)!r}' for name in SETTING_NAMES)})"
+
+
+def text_of(profile: Mapping[str, object], key: str) -> str | None:
+    """A profile's string value for ``key``; None when it has none."""
+    value = profile.get(key)
+    return value if isinstance(value, str) else None
+
+
+def variable_for(key: str) -> str:
+    """The TRULIOO_* variable that sets the same value as a profile key or a setting."""
+    return "TRULIOO_CACHE" if key == "cache_enabled" else "TRULIOO_" + key.upper()
+
+
+def given_or_variable(given: str | None, environ: Mapping[str, str], variable: str) -> tuple[str, str] | None:
+    """A value the caller passed, else the variable's unless it is blank, with where it came from."""
+    if given:
+        return given, ARGUMENT
+    value = environ.get(variable)
+    return (value, variable) if value else None
+
+
+def who(profile: str | None, client_id: str, token_url: str) -> str:
+    """``[profile dev, client my-client @ auth-api.trulioo.com]``, or without the profile when none."""
+    client = f"client {client_id} @ {token_host(token_url)}"
+    return f"[profile {profile}, {client}]" if profile else f"[{client}]"
+
+
+def note_secret_source(context: str, source: str) -> None:
+    """Log where the secret came from, unless the caller passed it (TRULIOO_LOG=info)."""
+    if source != ARGUMENT:
+        log.info("%s client secret from %s", context, source)
 
 
 def load_settings(
@@ -82,7 +151,9 @@ def load_settings(
         cache_enabled = _switch(environ, "TRULIOO_CACHE")
     log_level = environ.get("TRULIOO_LOG", "").strip().lower()
     if log_level and log_level not in LOG_LEVELS:
-        raise ConfigurationError(f"TRULIOO_LOG must be one of {', '.join(LOG_LEVELS)}; it is {log_level!r}.")
+        raise _package.ConfigurationError(
+            f"TRULIOO_LOG must be one of {', '.join(LOG_LEVELS)}; it is {log_level!r}."
+        )
     return Settings(
         token_url=check_token_url(url),
         scope=chosen_scope,
@@ -119,7 +190,7 @@ def _optional(*candidates: str | None) -> str:
 def _auth_method(chosen: str) -> str:
     method = chosen.lower() or DEFAULT_AUTH_METHOD
     if method not in AUTH_METHODS:
-        raise ConfigurationError(
+        raise _package.ConfigurationError(
             f"TRULIOO_AUTH_METHOD must be {' or '.join(AUTH_METHODS)}; it is {chosen!r}."
         )
     return method
@@ -128,7 +199,7 @@ def _auth_method(chosen: str) -> str:
 def _resource(chosen: str) -> str:
     """RFC 8707 section 2: a resource is an absolute URI without a fragment."""
     if chosen and (not urlsplit(chosen).scheme or "#" in chosen):
-        raise ConfigurationError(
+        raise _package.ConfigurationError(
             f"TRULIOO_RESOURCE must be an absolute URI without a fragment, such as "
             f"https://api.example.com/; it is {chosen!r}."
         )
@@ -152,7 +223,7 @@ def _folder(configured: str | None) -> str | None:
         return None
     folder = os.path.expanduser(configured)
     if not os.path.isabs(folder):
-        raise ConfigurationError(
+        raise _package.ConfigurationError(
             f"TRULIOO_CACHE_DIR must be an absolute path (or start with ~); it is {configured!r}."
         )
     return folder
@@ -179,7 +250,7 @@ def _seconds(
     high_enough = value > 0 if least is None else value >= least
     if not (math.isfinite(value) and low_enough and high_enough):
         lowest = "more than 0" if least is None else f"{least:g} or more"
-        raise ConfigurationError(
+        raise _package.ConfigurationError(
             f"{name} must be a number of seconds, {lowest} and at most {most:g}; it is {raw!r}."
         )
     return value
@@ -191,4 +262,4 @@ def _switch(environ: Mapping[str, str], name: str) -> bool:
         return True
     if raw in _CACHE_OFF:
         return False
-    raise ConfigurationError(f"{name} must be 'on' or 'off'; it is {raw!r}.")
+    raise _package.ConfigurationError(f"{name} must be 'on' or 'off'; it is {raw!r}.")

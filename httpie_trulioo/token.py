@@ -1,6 +1,7 @@
-"""Pure token logic: read a token endpoint's answer, work out the expiry, decide freshness.
+"""Pure token logic: read a token endpoint's answer and work out the expiry; ``Token``.
 
-Nothing here does I/O or reads a clock: times are POSIX seconds passed in by the caller.
+Nothing here does I/O or reads a clock: times are POSIX seconds passed in by the caller. The
+freshness rule that ``Token.is_fresh`` applies is in ``entries``, which every call loads.
 """
 
 from __future__ import annotations
@@ -8,20 +9,14 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .entries import MAX_LIFETIME, is_fresh, is_token_text
 from .errors import InvalidTokenResponse, TokenRequestFailed
 
 if TYPE_CHECKING:
     from .echoes import SecretEcho
 
-# A lifetime the server claims beyond a day is taken as a day, so that a wrong or hostile
-# ExpiresIn cannot pin one token in the cache for ever; a revoked token is still caught by the
-# 401 retry.
-MAX_LIFETIME = 86_400.0
-# Longer than any real bearer token (JWTs with many claims stay well under 4 KiB) and short
-# enough to keep a broken answer out of the Authorization header.
-MAX_TOKEN_LENGTH = 16_384
 # Long enough for any real error_description, short enough to keep the error on one line.
 MAX_DESCRIPTION = 200
 # What stands in an error message for server text that echoes the client secret.
@@ -70,21 +65,6 @@ class Token(NamedTuple):
         if self.expires_at is None:
             return False
         return is_fresh(self.expires_at, self.obtained_at, now, token_buffer)
-
-
-def refresh_margin(expires_at: float, obtained_at: float, token_buffer: float) -> float:
-    """Seconds before expiry at which a token stops being reused.
-
-    The buffer, but never more than half the token's lifetime: a token that lives 60 seconds is
-    still reused for 30 of them instead of being fetched again on every call.
-    """
-    lifetime = max(expires_at - obtained_at, 0.0)
-    return min(max(token_buffer, 0.0), lifetime / 2)
-
-
-def is_fresh(expires_at: float, obtained_at: float, now: float, token_buffer: float) -> bool:
-    """Tell whether a token with this expiry may still be sent at ``now``."""
-    return now < expires_at - refresh_margin(expires_at, obtained_at, token_buffer)
 
 
 def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | None = None) -> Token:
@@ -290,15 +270,6 @@ def _clean(value: object, hidden: SecretEcho | None = None) -> str:
         return WITHHELD
     text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
-
-
-def is_token_text(value: object) -> TypeGuard[str]:
-    """Tell whether ``value`` can go in an Authorization header: visible ASCII, not too long."""
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= MAX_TOKEN_LENGTH
-        and all("!" <= ch <= "~" for ch in value)
-    )
 
 
 def _expires_in(value: object, hidden: SecretEcho | None) -> float | None:

@@ -7,13 +7,13 @@ mean one host here and another to the HTTP stack that sends the request.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from .errors import APIHostNotAllowed, ConfigurationError, InsecureAPIURL, InsecureTokenURL
+import httpie_trulioo as _package  # its errors load only when one is raised (see _package.__getattr__)
 
 DEFAULT_TOKEN_URL = "https://auth-api.trulioo.com/connect/token"  # noqa: S105 - a URL, not a secret
 # Where a Trulioo token may go unless TRULIOO_API_HOSTS says otherwise: Trulioo's own hosts, and
@@ -22,30 +22,21 @@ DEFAULT_TOKEN_URL = "https://auth-api.trulioo.com/connect/token"  # noqa: S105 -
 DEFAULT_API_HOSTS = ("*.trulioo.com",)
 LOOPBACK = "loopback"  # an api_hosts entry meaning localhost, 127.0.0.0/8 and ::1
 
+# Scheme, host and port: what a credential is bound to (RFC 6454).
+Origin = tuple[str, str, int]
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-# A token URL as requests and urllib3 will read it: a scheme, a host name or bracketed IPv6
-# address, an optional port, then a path and query of visible ASCII. Anything else (user info,
-# a backslash, a fragment, spaces, control or non-ASCII characters) is refused rather than
-# guessed at, because parsers disagree on exactly those.
-_STRICT_URL = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://"
-    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
-    r"|\[[0-9A-Fa-f:.]+\])"
-    r"(?::(?P<port>[0-9]{1,5}))?"
-    r"(?P<rest>[/?][!\"$-\[\]-~]*)?",  # visible ASCII but for # and backslash
-    re.ASCII,
-)
-# An api_hosts entry that is a name: ``api.example.com``, or ``*.example.com`` for its subdomains.
-_NAME_PATTERN = re.compile(r"(?:\*\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
-_USERINFO = re.compile(r"(?<=://)[^/?#]*@")
-
-
-class Origin(NamedTuple):
-    """Scheme, host and port: what a credential is bound to (RFC 6454)."""
-
-    scheme: str
-    host: str
-    port: int
+# The checks below read URLs and host names with plain string tests, not regular expressions:
+# every call checks a URL, and compiling a pattern would cost it more than the rest of its work.
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_DIGITS = frozenset("0123456789")
+_LABEL_CHARACTERS = _LETTERS | _DIGITS | {"-"}
+_SCHEME_CHARACTERS = _LETTERS | _DIGITS | {"+", ".", "-"}
+_IPV6_CHARACTERS = _DIGITS | frozenset("abcdefABCDEF:.")
+# The path and query may hold visible ASCII but # (a fragment) and backslash (read as / by some).
+_PATH_CHARACTERS = frozenset(map(chr, range(0x21, 0x7F))) - {"#", "\\"}
+# User info in a URL: text after :// and before @ that holds no / ? or #; masked in messages.
+_USERINFO = r"(?<=://)[^/?#]*@"
 
 
 def origin_of(url: str) -> Origin | None:
@@ -58,63 +49,126 @@ def origin_of(url: str) -> Origin | None:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
-    return Origin(scheme, _normal_ip(parts.hostname.lower()), port or _DEFAULT_PORTS[scheme])
+    return scheme, _normal_ip(parts.hostname.lower()), port or _DEFAULT_PORTS[scheme]
 
 
 def check_token_url(url: str) -> str:
-    """Return ``url`` if the secret may be sent to it: https anywhere, plain http only to loopback."""
-    if _USERINFO.search(url):
-        raise ConfigurationError(
+    """Return ``url`` if the secret may be sent to it: https anywhere, plain http only to loopback.
+
+    The URL is read as requests and urllib3 will read it: a scheme, a host name or bracketed IPv6
+    address, an optional port, then a path and query of visible ASCII. Anything else (user info,
+    a backslash, a fragment, spaces, control or non-ASCII characters) is refused rather than
+    guessed at, because parsers disagree on exactly those.
+    """
+    if has_userinfo(url):
+        raise _package.ConfigurationError(
             "TRULIOO_TOKEN_URL holds a user name or password (the part before @); remove it: the "
             "client id and secret go in --auth or TRULIOO_CLIENT_ID and TRULIOO_CLIENT_SECRET."
         )
-    match = _STRICT_URL.fullmatch(url)
-    if match is None:
-        raise ConfigurationError(
+    parts = _strict_parts(url)
+    if parts is None:
+        raise _package.ConfigurationError(
             f"TRULIOO_TOKEN_URL must be a plain https:// URL such as {DEFAULT_TOKEN_URL}, with no "
             f"spaces, backslashes, fragment or non-ASCII characters; it is {shown_url(url)}."
         )
-    scheme, host, port = match["scheme"].lower(), match["host"], match["port"]
+    scheme, host, port = parts
     if scheme not in _DEFAULT_PORTS or (port is not None and not 0 < int(port) < 65536):
-        raise ConfigurationError(
+        raise _package.ConfigurationError(
             f"TRULIOO_TOKEN_URL must be an https:// URL with a valid port, such as {DEFAULT_TOKEN_URL}; "
             f"it is {shown_url(url)}."
         )
     if host.startswith("[") and not _is_ip(host[1:-1]):
-        raise ConfigurationError(f"TRULIOO_TOKEN_URL has a bad IPv6 address; it is {shown_url(url)}.")
+        raise _package.ConfigurationError(
+            f"TRULIOO_TOKEN_URL has a bad IPv6 address; it is {shown_url(url)}."
+        )
     if scheme == "http" and not is_loopback(host):
-        raise InsecureTokenURL(
+        raise _package.InsecureTokenURL(
             f"refusing to send the client secret over plain http to {host}: use an https:// token "
             "URL (plain http is allowed only for 127.0.0.1, ::1 and localhost)."
         )
     return url
 
 
+def _strict_parts(url: str) -> tuple[str, str, str | None] | None:
+    """The lower-case scheme, the host and the port of a URL of the strict form; None if it is not."""
+    scheme, separator, after = url.partition("://")
+    if not (separator and scheme and scheme[0] in _LETTERS and _SCHEME_CHARACTERS.issuperset(scheme)):
+        return None
+    end = len(after)
+    for mark in "/?":
+        found = after.find(mark)
+        if 0 <= found < end:
+            end = found
+    authority, rest = after[:end], after[end + 1 :]
+    if not _PATH_CHARACTERS.issuperset(rest):
+        return None
+    if authority.startswith("["):
+        closing = authority.find("]") + 1
+        host, port_part = authority[:closing], authority[closing:]
+        if closing < 3 or not _IPV6_CHARACTERS.issuperset(host[1:-1]):
+            return None
+    else:
+        colon = authority.find(":")
+        host, port_part = (authority, "") if colon < 0 else (authority[:colon], authority[colon:])
+        if not is_dns_name(host.removesuffix(".")):
+            return None
+    port = None
+    if port_part:
+        port = port_part[1:]
+        if not (port_part[0] == ":" and 1 <= len(port) <= 5 and _DIGITS.issuperset(port)):
+            return None
+    return scheme.lower(), host, port
+
+
+def is_dns_name(name: str) -> bool:
+    """Tell whether ``name`` is a host name of ASCII letters, digits and inner hyphens, in dotted labels."""
+    return all(
+        label and label[0] != "-" and label[-1] != "-" and _LABEL_CHARACTERS.issuperset(label)
+        for label in name.split(".")
+    )
+
+
+def has_userinfo(url: str) -> bool:
+    """Tell whether ``url`` holds user info: an @ after a ``://`` and before the next / ? or #."""
+    start = url.find("://")
+    while start >= 0:
+        for character in url[start + 3 :]:
+            if character in "/?#":
+                break
+            if character == "@":
+                return True
+        start = url.find("://", start + 3)
+    return False
+
+
 def default_api_hosts(token_url: str) -> tuple[str, ...]:
     """Trulioo's hosts, and loopback too when the token URL is on loopback."""
     origin = origin_of(token_url)
-    local = origin is not None and is_loopback(origin.host)
+    local = origin is not None and is_loopback(origin[1])
     return (*DEFAULT_API_HOSTS, LOOPBACK) if local else DEFAULT_API_HOSTS
 
 
 def check_api_url(url: str, api_hosts: Iterable[str]) -> Origin:
     """The origin of ``url`` if a token may be sent there; else the error that says why not."""
-    if _USERINFO.search(url):
-        raise ConfigurationError(
+    if has_userinfo(url):
+        raise _package.ConfigurationError(
             "the URL holds a user name or password (the part before @); with --auth-type=trulioo "
             "the credentials go in --auth: remove them from the URL."
         )
     origin = origin_of(url)
     if origin is None:
-        raise InsecureAPIURL(f"refusing to send the Trulioo token to {shown_url(url)}: not an http(s) URL.")
-    if origin.scheme == "http" and not is_loopback(origin.host):
-        raise InsecureAPIURL(
-            f"refusing to send the Trulioo token over plain http to {origin.host}: bearer tokens go "
+        raise _package.InsecureAPIURL(
+            f"refusing to send the Trulioo token to {shown_url(url)}: not an http(s) URL."
+        )
+    scheme, host, _ = origin
+    if scheme == "http" and not is_loopback(host):
+        raise _package.InsecureAPIURL(
+            f"refusing to send the Trulioo token over plain http to {host}: bearer tokens go "
             "only over https (plain http only to 127.0.0.1, ::1 and localhost); use https://."
         )
-    if not host_allowed(origin.host, api_hosts):
-        raise APIHostNotAllowed(
-            f"refusing to send the Trulioo token to {origin.host}: it is not an allowed API host; "
+    if not host_allowed(host, api_hosts):
+        raise _package.APIHostNotAllowed(
+            f"refusing to send the Trulioo token to {host}: it is not an allowed API host; "
             f"TRULIOO_API_HOSTS (or the profile's api_hosts) lists them, now: {', '.join(api_hosts)}."
         )
     return origin
@@ -126,7 +180,7 @@ def host_allowed(host: str, api_hosts: Iterable[str]) -> bool:
     A wildcard matches DNS names only, never an address (``[fe80::1%25x.trulioo.com]`` is one).
     """
     name = _normal_host(host)
-    is_name = _NAME_PATTERN.fullmatch(name) is not None
+    is_name = is_dns_name(name)
     for pattern in api_hosts:
         if pattern == LOOPBACK:
             if is_loopback(host):
@@ -145,8 +199,8 @@ def parse_api_hosts(value: str | Iterable[object], source: str) -> tuple[str, ..
     patterns = []
     for item in items:
         pattern = _normal_host(item.strip()) if isinstance(item, str) else ""
-        if not (pattern == LOOPBACK or _is_ip(pattern) or _NAME_PATTERN.fullmatch(pattern)):
-            raise ConfigurationError(
+        if not (pattern == LOOPBACK or _is_ip(pattern) or is_dns_name(pattern.removeprefix("*."))):
+            raise _package.ConfigurationError(
                 f"{source} must list host names, *.domain patterns or 'loopback', separated by "
                 f"commas; {str(item).strip()!r} is not one."
             )
@@ -165,10 +219,8 @@ def is_loopback(host: str) -> bool:
         host = host[1:-1]
     if host == "localhost":
         return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    address = _address(host)
+    return address is not None and address.is_loopback
 
 
 def token_host(token_url: str) -> str:
@@ -184,7 +236,7 @@ def shown_url(url: str) -> str:
 
 def without_userinfo(url: str) -> str:
     """``url`` with any user name and password replaced by ``***``."""
-    return _USERINFO.sub("***@", url)
+    return re.sub(_USERINFO, "***@", url)
 
 
 def _normal_host(host: str) -> str:
@@ -196,15 +248,18 @@ def _normal_host(host: str) -> str:
 
 
 def _normal_ip(host: str) -> str:
-    try:
-        return ipaddress.ip_address(host).compressed
-    except ValueError:
-        return host
+    address = _address(host)
+    return host if address is None else address.compressed
 
 
 def _is_ip(text: str) -> bool:
+    return _address(text) is not None
+
+
+@functools.cache
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``text`` read as an IP address, or None; remembered, since one call reads the same host often."""
     try:
-        ipaddress.ip_address(text)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return True
+        return None

@@ -196,7 +196,7 @@ def test_context_names_profile_client_and_token_host(profiles: Path) -> None:
 # request fails, after everything a warm call loads has been loaded.
 WARM_CALL = """
 import sys, requests
-from httpie_trulioo.plugin import TruliooAuthPlugin
+from httpie_trulioo import TruliooAuthPlugin
 auth = TruliooAuthPlugin().get_auth("c", "s")
 try:
     auth(requests.Request("GET", "http://127.0.0.1:9/x").prepare())

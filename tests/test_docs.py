@@ -84,3 +84,16 @@ def test_readme_commands_read_the_same_in_bash_and_zsh() -> None:
     assert any("'fields[firstName]=Ada'" in command for command in commands)
     assert shell_hazards("http POST x fields[a]=b # note") == ["[", "]", "#"]
     assert {command: shell_hazards(command) for command in commands if shell_hazards(command)} == {}
+
+
+def test_the_package_index_description_repeats_the_readme() -> None:
+    """DESCRIPTION.md is what a package index shows (HTTPie reads it on every call, so it is short).
+
+    Its commands are the README's, which the README's own tests keep working.
+    """
+    assert 'readme = "DESCRIPTION.md"' in (REPO / "pyproject.toml").read_text()
+    description = (REPO / "DESCRIPTION.md").read_text()
+    commands = [line.strip() for line in description.splitlines() if line.startswith("    ") and line.strip()]
+    assert commands
+    assert [command for command in commands if command not in readme_commands()] == []
+    assert len(description.encode()) < 4096

@@ -323,13 +323,55 @@ def test_plugin_is_silent_for_calls_that_do_not_use_it(
     assert not cache_dir.exists()
 
 
-def test_plugin_import_loads_nothing_heavy() -> None:
-    probe = (
-        "import sys, httpie.core; before = set(sys.modules); import httpie_trulioo.plugin; "
-        "print(sorted(set(sys.modules) - before))"
-    )
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert json.loads(loaded.stdout.replace("'", '"')) == ["httpie_trulioo", "httpie_trulioo.plugin"]
+# HTTPie's own plugin loading, in a process that has started HTTPie: what it adds to sys.modules.
+LOAD_PLUGINS = """
+import sys, httpie.core
+from httpie.plugins.registry import plugin_manager
+before = set(sys.modules)
+plugin_manager.load_installed_plugins()
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_loading_the_plugin_imports_one_module() -> None:
+    """HTTPie loads every plugin on every call: ours is one module, importing nothing new."""
+    loaded = subprocess.run([sys.executable, "-c", LOAD_PLUGINS], capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == ["httpie_trulioo"]
+
+
+def imported_by(args: list[str], env: dict[str, str]) -> set[str]:
+    """The modules an http call imports, as Python's -X importtime reports them."""
+    result = run_http(args, {**env, "PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0, result.stderr
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+
+
+def test_a_warm_call_imports_only_the_cached_token_path(
+    server: RunningServer, http_env: dict[str, str], tmp_path: Path
+) -> None:
+    """With a fresh token in the default cache folder, a call loads four small modules beyond -A bearer.
+
+    Not platformdirs, not the profiles, the secret sources, the token request or the cache writer.
+    """
+    env = {**http_env, "XDG_CACHE_HOME": str(tmp_path / "default-cache")}
+    del env["TRULIOO_CACHE_DIR"]
+    url = server.url + "/wfs/interpreter-v2/flow/f1"
+    assert run_http(["-b", "-A", "trulioo", "-a", AUTH, url], env).returncode == 0
+    (token,) = server.fake.issued
+    warm = imported_by(["-b", "-A", "trulioo", "-a", AUTH, url], env)
+    bearer = imported_by(["-b", "-A", "bearer", "-a", token, url], env)
+    assert server.fake.token_requests == 1
+    assert sorted(warm - bearer) == [
+        "httpie_trulioo.auth",
+        "httpie_trulioo.entries",
+        "httpie_trulioo.settings",
+        "httpie_trulioo.urls",
+    ]
+    assert list((tmp_path / "default-cache" / "httpie-trulioo").glob("*.json"))
 
 
 @posix_only("a pseudo-terminal")

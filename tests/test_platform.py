@@ -1,4 +1,4 @@
-"""The Windows ways of ``httpie_trulioo._platform``, run on this machine.
+"""The Windows ways of ``httpie_trulioo._platform`` and ``entries``, run on this machine.
 
 There is no Windows machine here. The module picks its way by what ``os`` offers, so taking away
 the calls a Windows Python lacks (``os.getuid``, ``os.O_NOFOLLOW``, ``os.O_NONBLOCK``,
@@ -23,7 +23,7 @@ from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, posix_only, run_http
 from fake_trulioo import RunningServer
 from harness import find_http
 
-from httpie_trulioo import _platform, has_terminal
+from httpie_trulioo import _platform, entries, has_terminal
 from httpie_trulioo.cache import CacheKey, TokenCache, prepare_folder
 from httpie_trulioo.token import Token
 
@@ -51,17 +51,17 @@ def cache(without_posix_calls: Path) -> TokenCache:
 @posix_only("user ids and mode bits")
 def test_posix_owner_and_mode_are_checked(tmp_path: Path) -> None:
     tmp_path.chmod(0o755)
-    assert _platform.open_to_others(tmp_path.stat())
+    assert entries.open_to_others(tmp_path.stat())
     tmp_path.chmod(0o700)
-    assert not _platform.open_to_others(tmp_path.stat())
-    assert _platform.owned_by_me(tmp_path.stat())
-    assert not _platform.owned_by_me(SimpleNamespace(st_uid=os.getuid() + 1))
+    assert not entries.open_to_others(tmp_path.stat())
+    assert entries.owned_by_me(tmp_path.stat())
+    assert not entries.owned_by_me(SimpleNamespace(st_uid=os.getuid() + 1))
 
 
 def test_without_user_ids_owner_and_mode_are_left_to_the_folder_acl(without_posix_calls: Path) -> None:
     anyone = SimpleNamespace(st_uid=12345, st_mode=stat.S_IFDIR | 0o777)
-    assert _platform.owned_by_me(anyone)
-    assert not _platform.open_to_others(anyone)
+    assert entries.owned_by_me(anyone)
+    assert not entries.open_to_others(anyone)
     folder = without_posix_calls / "open"
     folder.mkdir()
     folder.chmod(0o755)  # what os.stat reports on Windows for any folder
@@ -132,9 +132,9 @@ def test_reparse_point_is_a_symlink(
     cache: TokenCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reparse = stat.FILE_ATTRIBUTE_REPARSE_POINT
-    assert _platform.is_link(SimpleNamespace(st_mode=stat.S_IFREG, st_file_attributes=reparse))
-    assert _platform.is_link(SimpleNamespace(st_mode=stat.S_IFDIR, st_file_attributes=reparse))  # a junction
-    assert not _platform.is_link(SimpleNamespace(st_mode=stat.S_IFREG, st_file_attributes=0))
+    assert entries.is_link(SimpleNamespace(st_mode=stat.S_IFREG, st_file_attributes=reparse))
+    assert entries.is_link(SimpleNamespace(st_mode=stat.S_IFDIR, st_file_attributes=reparse))  # a junction
+    assert not entries.is_link(SimpleNamespace(st_mode=stat.S_IFREG, st_file_attributes=0))
 
     cache.store(KEY, TOKEN)
     real_lstat = os.lstat
@@ -159,7 +159,7 @@ def test_a_file_swapped_while_it_is_opened_is_refused(
     # What lstat saw is not what open then opened, as when a link is swapped in between.
     monkeypatch.setattr(os, "lstat", lambda path: real_lstat(other))
     with pytest.raises(OSError, match="replaced while it was opened") as raised:
-        _platform.open_for_reading(cache.path(KEY))
+        entries.open_for_reading(cache.path(KEY))
     assert raised.value.errno == errno.ELOOP
     assert cache.load(KEY).reason == "unreadable"
 

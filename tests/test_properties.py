@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from httpie_trulioo.cache import CacheKey, TokenCache
+from httpie_trulioo.entries import MAX_LIFETIME, is_fresh, refresh_margin
 from httpie_trulioo.errors import TruliooError
-from httpie_trulioo.token import MAX_LIFETIME, Token, is_fresh, parse_token_response, refresh_margin
+from httpie_trulioo.token import Token, parse_token_response
 
 NOW = 1_800_000_000.0
 

@@ -7,15 +7,13 @@ import json
 import pytest
 from fake_trulioo import make_jwt
 
+from httpie_trulioo.entries import MAX_LIFETIME, is_fresh, refresh_margin
 from httpie_trulioo.errors import InvalidTokenResponse, TokenRequestFailed
 from httpie_trulioo.token import (
-    MAX_LIFETIME,
     describe_failure,
-    is_fresh,
     jwt_expiry,
     parse_token_response,
     raise_for_failure,
-    refresh_margin,
     token_expiry,
 )
 

@@ -2,22 +2,88 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from httpie_trulioo import APIHostNotAllowed, ConfigurationError, InsecureAPIURL, InsecureTokenURL
 from httpie_trulioo.urls import (
     DEFAULT_API_HOSTS,
     DEFAULT_TOKEN_URL,
     Origin,
+    _strict_parts,
     check_api_url,
     check_token_url,
     default_api_hosts,
+    has_userinfo,
     host_allowed,
     is_loopback,
     origin_of,
     parse_api_hosts,
     shown_url,
+    without_userinfo,
 )
+
+# The grammar the plain string checks implement, written as the regular expressions they replace
+# (compiling these cost every call more than the rest of its work): the tests hold the checks to it.
+STRICT_URL = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://"
+    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
+    r"|\[[0-9A-Fa-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+    r"(?P<rest>[/?][!\"$-\[\]-~]*)?",  # visible ASCII but for # and backslash
+    re.ASCII,
+)
+USERINFO = re.compile(r"(?<=://)[^/?#]*@")
+# Text made mostly of the characters where URL parsers differ, so that near misses are common.
+URL_PARTS = st.lists(
+    st.sampled_from(
+        [
+            "https",
+            "http",
+            "HTTP",
+            "h+1",
+            "1x",
+            "://",
+            ":",
+            "/",
+            "?",
+            "#",
+            "@",
+            "[",
+            "]",
+            "\\",
+            ".",
+            "-",
+            "..",
+            "a",
+            "Z",
+            "9",
+            "::1",
+            "127.0.0.1",
+            "example.com",
+            "8080",
+            "99999",
+            "123456",
+            " ",
+            "%20",
+            "\x00",
+            "\x7f",
+            "é",
+            "\uff53",
+            "x-",
+            "-x",
+            "_",
+            "~",
+            "!",
+            '"',
+            "$",
+        ]
+    ),
+    max_size=12,
+).map("".join)
 
 
 @pytest.mark.parametrize(
@@ -77,10 +143,10 @@ def test_shown_url_masks_user_info_and_escapes() -> None:
 @pytest.mark.parametrize(
     ("url", "origin"),
     [
-        ("https://API.trulioo.com/x", Origin("https", "api.trulioo.com", 443)),
-        ("https://api.trulioo.com.:443/x", Origin("https", "api.trulioo.com.", 443)),
-        ("http://127.0.0.1:8765/", Origin("http", "127.0.0.1", 8765)),
-        ("http://[0:0::1]/", Origin("http", "::1", 80)),
+        ("https://API.trulioo.com/x", ("https", "api.trulioo.com", 443)),
+        ("https://api.trulioo.com.:443/x", ("https", "api.trulioo.com.", 443)),
+        ("http://127.0.0.1:8765/", ("http", "127.0.0.1", 8765)),
+        ("http://[0:0::1]/", ("http", "::1", 80)),
         ("ftp://host/", None),
         ("https://host:bad/", None),
     ],
@@ -156,14 +222,25 @@ def test_bad_api_hosts_are_one_line(bad: str) -> None:
 
 
 def test_check_api_url() -> None:
-    assert check_api_url("https://api.trulioo.com/x", DEFAULT_API_HOSTS) == Origin(
-        "https", "api.trulioo.com", 443
-    )
+    assert check_api_url("https://api.trulioo.com/x", DEFAULT_API_HOSTS) == ("https", "api.trulioo.com", 443)
     local = default_api_hosts("http://localhost:8765/connect/token")
-    assert check_api_url("http://localhost:8765/x", local) == Origin("http", "localhost", 8765)
+    assert check_api_url("http://localhost:8765/x", local) == ("http", "localhost", 8765)
     with pytest.raises(InsecureAPIURL, match=r"over plain http to api\.trulioo\.com"):
         check_api_url("http://api.trulioo.com/x", DEFAULT_API_HOSTS)
     with pytest.raises(InsecureAPIURL, match=r"over plain http to localhost\."):
         check_api_url("http://localhost.:8765/x", local)
     with pytest.raises(APIHostNotAllowed, match=r"to example\.com: it is not an allowed API host"):
         check_api_url("https://example.com/x", DEFAULT_API_HOSTS)
+
+
+@given(URL_PARTS)
+def test_the_strict_url_check_reads_urls_as_its_grammar_does(url: str) -> None:
+    match = STRICT_URL.fullmatch(url)
+    expected = None if match is None else (match["scheme"].lower(), match["host"], match["port"])
+    assert _strict_parts(url) == expected
+
+
+@given(URL_PARTS)
+def test_user_info_is_found_and_masked_as_its_grammar_says(url: str) -> None:
+    assert has_userinfo(url) == (USERINFO.search(url) is not None)
+    assert without_userinfo(url) == USERINFO.sub("***@", url)
