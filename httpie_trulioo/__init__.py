@@ -8,7 +8,6 @@ traceback: so ``get_auth()`` only builds the auth object, and every check happen
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -51,10 +50,6 @@ if TYPE_CHECKING:
     )
 
 
-LOG_LEVELS = ("warning", "info", "debug")  # TRULIOO_LOG: how much the plugin says on stderr
-PROFILE_MARK = "@"  # --auth=@dev chooses profile dev; a client id never starts with it
-
-
 class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no type hints
     """``--auth-type=trulioo``: Trulioo client-credentials bearer tokens, cached between calls."""
 
@@ -76,56 +71,11 @@ class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no ty
     def get_auth(self, username: str | None = None, password: str | None = None) -> TruliooAuth:
         """Build the auth object; cheap and never raises (HTTPie may call it twice)."""
         keep_dependencies_importable()
-        from .auth import TruliooAuth  # noqa: PLC0415 - only a call that uses the plugin pays
+        from .auth import for_httpie  # noqa: PLC0415 - only a call that uses the plugin pays
 
-        log_to_stderr()
         # HTTPie saves raw_auth in --session files: keep @PROFILE or the client id, never the secret.
         self.raw_auth = username or ""
-        profile = None
-        if username and username.startswith(PROFILE_MARK):
-            profile, username = username[len(PROFILE_MARK) :], None
-        parsed = _httpie_arguments()
-        offline = getattr(parsed, "offline", None)
-        return TruliooAuth(
-            username or None,
-            password or None,
-            profile=profile,
-            offline=offline if isinstance(offline, bool) else "--offline" in sys.argv,
-            secret_prompt=_ask_on_terminal,
-            proxies={item.key: item.value for item in getattr(parsed, "proxy", None) or ()},
-        )
-
-
-def log_to_stderr() -> None:
-    """Show warnings on stderr; also decisions with TRULIOO_LOG=info, and lock waits with debug.
-
-    A bad TRULIOO_LOG value is reported at request time, with the other settings.
-    """
-    logger = logging.getLogger("httpie_trulioo")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("httpie-trulioo: %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
-    level = os.environ.get("TRULIOO_LOG", "").strip().lower()
-    logger.setLevel(level.upper() if level in LOG_LEVELS else logging.WARNING)
-
-
-def _ask_on_terminal(client_id: str, token_url: str) -> str | None:
-    """The plugin's own prompt, loaded only when no other source has the secret."""
-    from .secret_sources import ask_on_terminal  # noqa: PLC0415 - most calls never prompt
-
-    return ask_on_terminal(client_id, token_url)
-
-
-def _httpie_arguments() -> object:
-    """The parsed arguments of this http call (``--offline``, ``--proxy``), or None.
-
-    HTTPie does not pass its arguments to plugins; its parser keeps the parsed ones, which are
-    read here. Without them, ``--offline`` is looked for on the command line.
-    """
-    definition = sys.modules.get("httpie.cli.definition")
-    return getattr(getattr(definition, "parser", None), "args", None)
+        return for_httpie(username, password)
 
 
 def __getattr__(name: str) -> Any:

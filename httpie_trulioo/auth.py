@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -22,7 +23,7 @@ import requests
 import httpie_trulioo as _package  # its errors load only when one is raised (see _package.__getattr__)
 
 from .entries import cache_folder, entry_name, folder_problem, is_for, is_fresh, read_entry
-from .settings import Settings, given_or_variable, load_settings, note_secret_source, who
+from .settings import LOG_LEVELS, Settings, given_or_variable, load_settings, note_secret_source, who
 from .urls import Origin, check_api_url, origin_of
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from .token import Token
 
 log = logging.getLogger("httpie_trulioo")
+
+PROFILE_MARK = "@"  # http --auth=@dev chooses profile dev; a client id never starts with it
 
 # A multipart upload up to this size is held in memory so that a 401 can be answered by sending
 # it again; identity documents and selfies are a few megabytes.
@@ -234,6 +237,60 @@ class TruliooAuth(requests.auth.AuthBase):
                     )
                     self._keeper = Keeper(credentials, self._clock)
         return self._keeper
+
+
+def for_httpie(username: str | None, password: str | None) -> TruliooAuth:
+    """The auth object for ``http --auth-type=trulioo --auth=USERNAME:PASSWORD`` (or ``--auth=@PROFILE``).
+
+    HTTPie parses its arguments before it calls this: ``--offline`` and ``--proxy`` are read from
+    them, and the plugin asks for a missing secret on the terminal by itself.
+    """
+    log_to_stderr()
+    profile = None
+    if username and username.startswith(PROFILE_MARK):
+        profile, username = username[len(PROFILE_MARK) :], None
+    parsed = _httpie_arguments()
+    offline = getattr(parsed, "offline", None)
+    return TruliooAuth(
+        username or None,
+        password or None,
+        profile=profile,
+        offline=offline if isinstance(offline, bool) else "--offline" in sys.argv,
+        secret_prompt=_ask_on_terminal,
+        proxies={item.key: item.value for item in getattr(parsed, "proxy", None) or ()},
+    )
+
+
+def log_to_stderr() -> None:
+    """Show warnings on stderr; also decisions with TRULIOO_LOG=info, and lock waits with debug.
+
+    A bad TRULIOO_LOG value is reported at request time, with the other settings.
+    """
+    logger = logging.getLogger("httpie_trulioo")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("httpie-trulioo: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    level = os.environ.get("TRULIOO_LOG", "").strip().lower()
+    logger.setLevel(level.upper() if level in LOG_LEVELS else logging.WARNING)
+
+
+def _ask_on_terminal(client_id: str, token_url: str) -> str | None:
+    """The plugin's own prompt, loaded only when no other source has the secret."""
+    from .secret_sources import ask_on_terminal  # noqa: PLC0415 - most calls never prompt
+
+    return ask_on_terminal(client_id, token_url)
+
+
+def _httpie_arguments() -> object:
+    """The parsed arguments of this http call (``--offline``, ``--proxy``), or None.
+
+    HTTPie does not pass its arguments to plugins; its parser keeps the parsed ones, which are
+    read here. Without them, ``--offline`` is looked for on the command line.
+    """
+    definition = sys.modules.get("httpie.cli.definition")
+    return getattr(getattr(definition, "parser", None), "args", None)
 
 
 def _fresh_entry(settings: Settings, client_id: str, secret: str, now: float) -> dict[str, Any] | None:

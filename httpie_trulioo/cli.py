@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from . import __version__, log_to_stderr
-from .auth import TruliooAuth, fingerprint
+from . import __version__
+from .auth import TruliooAuth, fingerprint, log_to_stderr
 from .cache import Entry, TokenCache
 from .credentials import Choice, choose, client_id_of, profiles_by_client, token_identity
 from .entries import cache_folder, folder_problem, is_fresh

@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 
 import httpie_trulioo as _package  # its errors load only when one is raised (see _package.__getattr__)
 
-from . import LOG_LEVELS
 from .entries import MAX_LIFETIME
 from .urls import DEFAULT_TOKEN_URL, check_token_url, default_api_hosts, parse_api_hosts, token_host
 
 log = logging.getLogger("httpie_trulioo")
 
+LOG_LEVELS = ("warning", "info", "debug")  # TRULIOO_LOG: how much the plugin says on stderr
 ARGUMENT = "argument"  # the source of a value that the caller passed (http --auth, Python arguments)
 DEFAULT_SCOPE = "workflow.studio.api"
 # A token is refreshed this many seconds before it expires, so that it does not run out between
