@@ -1,7 +1,8 @@
-"""CI: print the lowest version each requirement in pyproject.toml allows, as pip constraints.
+"""CI: print the lowest version each requirement allows, as pip constraints.
 
-The build backend, the dependencies and the test extra, one ``name==version`` a line, from each
-``>=`` bound; a requirement without one is left out (pip then takes its newest).
+The build backend and the dependencies (pyproject.toml) and what the tests need
+(tests/requirements.txt), one ``name==version`` a line, from each ``>=`` bound; a requirement
+without one is left out (pip then takes its newest).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def floors(pyproject: Path) -> list[str]:
     requirements = [
         *project["build-system"]["requires"],
         *project["project"]["dependencies"],
-        *project["project"]["optional-dependencies"]["test"],
+        *_lines(pyproject.parent / "tests" / "requirements.txt"),
     ]
     pins = []
     for requirement in requirements:
@@ -33,6 +34,12 @@ def floors(pyproject: Path) -> list[str]:
         if lowest:
             pins.append(f"{name}=={lowest.group(1)}")
     return pins
+
+
+def _lines(requirements: Path) -> list[str]:
+    """The requirements of a pip requirements file, without comments and blank lines."""
+    found = (line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines())
+    return [line for line in found if line]
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Run from a clone (the tests' fake Trulioo serves on 127.0.0.1; nothing else is contacted):
 
-    python3 -m venv .venv && .venv/bin/pip install '.[test]' && .venv/bin/python benchmarks/bench.py
+    python3 -m venv .venv && .venv/bin/pip install . -r tests/requirements.txt
+    .venv/bin/python benchmarks/bench.py
 
 It measures what users pay, not less:
 

@@ -36,7 +36,9 @@ def find_http(name: str = "http") -> str:
     """The command installed beside this Python (the one the README's install gives)."""
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if not found:
-        raise SystemExit(f"the {name} command is not installed: pip install '.[test]' first (see README)")
+        raise SystemExit(
+            f"the {name} command is not installed: pip install . -r tests/requirements.txt (see README)"
+        )
     return found
 
 
