@@ -244,3 +244,37 @@ def test_the_strict_url_check_reads_urls_as_its_grammar_does(url: str) -> None:
 def test_user_info_is_found_and_masked_as_its_grammar_says(url: str) -> None:
     assert has_userinfo(url) == (USERINFO.search(url) is not None)
     assert without_userinfo(url) == USERINFO.sub("***@", url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[::1]:443/x",
+        "https://a.b.:8443/token",
+        "https://host:/x",
+        "https://host:99999/x",
+        "https://host:123456/x",
+        "https://-a.com/x",
+        "https://a-.com/x",
+        "https://a..b/x",
+        "https://[1::2]x/",
+        "https://[]/x",
+        "https://[::1/x",
+        "https://h/#fragment",
+        "https://h/a\\b",
+        "https://h?q=1",
+        "https://h",
+        "https://h/",
+        "https://user@h/",
+        "1https://h/",
+        "https//h/",
+        "https://h\u0661/x",  # an Arabic-Indic digit: a digit to str.isdigit, not to the grammar
+        "https://h:\u0661\u0662/x",
+        "https://xn--bcher-kva.example/x",
+        "https://h/x y",
+    ],
+)
+def test_near_misses_are_read_as_the_grammar_reads_them(url: str) -> None:
+    match = STRICT_URL.fullmatch(url)
+    expected = None if match is None else (match["scheme"].lower(), match["host"], match["port"])
+    assert _strict_parts(url) == expected
