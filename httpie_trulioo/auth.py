@@ -106,6 +106,7 @@ class TruliooAuth(requests.auth.AuthBase):
         self._proxies = dict(proxies or {})
         self._choice: Choice | None = None
         self._settings: Settings | None = None
+        self._secret_noted = False
         self._keeper: Keeper | None = None
         self._lock = threading.Lock()  # so that threads sharing this object configure it once
 
@@ -162,7 +163,10 @@ class TruliooAuth(requests.auth.AuthBase):
         }
 
     def _environ(self) -> Mapping[str, str]:
-        return os.environ if self._environ_given is None else self._environ_given
+        """The environment as it was at the first request: every later look sees the same values."""
+        if self._environ_given is None:
+            self._environ_given = dict(os.environ)
+        return self._environ_given
 
     def _read_settings(self) -> Settings:
         """The settings, read once; with a profile, as ``credentials.choose`` reads them."""
@@ -204,6 +208,7 @@ class TruliooAuth(requests.auth.AuthBase):
         if entry is None:
             return None
         access_token: str = entry["token"]
+        self._secret_noted = True  # a keeper made after a 401 need not say it again
         if log.isEnabledFor(logging.INFO):
             context = who(None, client_id[0], settings.token_url)
             note_secret_source(context, secret[1])
@@ -234,6 +239,7 @@ class TruliooAuth(requests.auth.AuthBase):
                         client_id=self._client_id,
                         client_secret=self._client_secret,
                         prompt=self._secret_prompt,
+                        note=not self._secret_noted,
                     )
                     self._keeper = Keeper(credentials, self._clock)
         return self._keeper

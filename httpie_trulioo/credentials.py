@@ -125,11 +125,16 @@ def resolve(
     client_id: str | None = None,
     client_secret: str | None = None,
     prompt: SecretPrompt | None = None,
+    note: bool = True,
 ) -> Credentials:
-    """The second step: the client id and the secret, from the first source that has each."""
+    """The second step: the client id and the secret, from the first source that has each.
+
+    ``note``: log where the secret came from (TRULIOO_LOG=info), unless that was said already.
+    """
     found_id, id_source = client_id_of(choice, client_id)
     secret, secret_source = _secret(choice, found_id, client_secret, id_source, prompt)
-    note_secret_source(who(choice.profile, found_id, choice.settings.token_url), secret_source)
+    if note:
+        note_secret_source(who(choice.profile, found_id, choice.settings.token_url), secret_source)
     sources = {"client_id": id_source, "secret": secret_source, **choice.sources}
     return Credentials(choice.settings, found_id, secret, choice.profile, sources)
 

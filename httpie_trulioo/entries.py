@@ -65,18 +65,19 @@ def entry_name(
 def cache_folder(configured: str | None, environ: Mapping[str, str] = os.environ) -> str:
     """The folder configured (TRULIOO_CACHE_DIR), else the platformdirs user cache folder.
 
-    On Linux that folder is ``$XDG_CACHE_HOME/httpie-trulioo``, or ``~/.cache/httpie-trulioo``
+    On Linux that folder is ``$XDG_CACHE_HOME/httpie-trulioo``, or ``$HOME/.cache/httpie-trulioo``
     when XDG_CACHE_HOME is unset or not an absolute path (the XDG base directory rule), and is
     worked out here: importing platformdirs would cost a warm call more than all its other work.
-    Elsewhere, or when the home folder is not an absolute path, platformdirs says.
+    Elsewhere, or when HOME is unset, empty or relative, platformdirs says.
     """
     if configured:
         return configured
     if sys.platform == "linux" and not _maybe_android(environ):
-        xdg = environ.get("XDG_CACHE_HOME", "")
-        base = xdg if os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
-        if os.path.isabs(base):
-            return os.path.join(base, APP_NAME)
+        xdg, home = environ.get("XDG_CACHE_HOME", ""), environ.get("HOME", "")
+        if os.path.isabs(xdg):
+            return os.path.join(xdg, APP_NAME)
+        if os.path.isabs(home):
+            return os.path.join(home, ".cache", APP_NAME)
     import platformdirs  # noqa: PLC0415 - only where the folder is not worked out above
 
     return platformdirs.user_cache_dir(APP_NAME, appauthor=False)

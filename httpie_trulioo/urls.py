@@ -256,7 +256,7 @@ def _is_ip(text: str) -> bool:
     return _address(text) is not None
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """``text`` read as an IP address, or None; remembered, since one call reads the same host often."""
     try:

@@ -30,6 +30,20 @@ def test_the_default_cache_folder_is_platformdirs_folder(
 
 
 @linux_only
+@pytest.mark.parametrize("home", [None, "", "relative/home"])
+def test_without_an_absolute_home_platformdirs_says(
+    home: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """platformdirs then finds the home folder in the password database; so does the plugin."""
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    if home is None:
+        monkeypatch.delenv("HOME", raising=False)
+    else:
+        monkeypatch.setenv("HOME", home)
+    assert cache_folder(None) == platformdirs.user_cache_dir(APP_NAME, appauthor=False)
+
+
+@linux_only
 def test_a_relative_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The XDG base directory rule: a relative path is invalid, so the default applies."""
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -400,3 +400,17 @@ def test_cache_off_asks_for_a_token_on_every_call(
         ok(run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env))
     assert server.fake.token_requests == 3
     assert not cache_dir.exists()
+
+
+def test_a_401_after_a_cache_hit_says_once_where_the_secret_came_from(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    http_env.update(TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    url = server.url + "/wfs/interpreter-v2/flow/f1"
+    assert run_http(["-b", "-A", "trulioo", url], http_env).returncode == 0
+    server.fake.revoke_all()
+    result = run_http(["-b", "-A", "trulioo", url], {**http_env, "TRULIOO_LOG": "info"})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("client secret from TRULIOO_CLIENT_SECRET") == 1, result.stderr
+    assert "cache hit" in result.stderr
+    assert server.fake.token_requests == 2

@@ -536,3 +536,27 @@ def test_the_refusals_are_typed_errors() -> None:
         auth(requests.Request("GET", "http://api.trulioo.com/x").prepare())
     with pytest.raises(APIHostNotAllowed):
         auth(requests.Request("GET", "https://example.com/x").prepare())
+
+
+def test_an_auth_object_reads_the_environment_once(
+    server: RunningServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Variables changed after the first request change nothing for that object: its token URL, client
+    and allowed hosts stay those it started with, whether its first token came from the cache or not."""
+    for name, value in {
+        "TRULIOO_TOKEN_URL": server.token_url,
+        "TRULIOO_CACHE_DIR": str(cache_dir),
+        "TRULIOO_CLIENT_ID": CLIENT_ID,
+        "TRULIOO_CLIENT_SECRET": CLIENT_SECRET,
+    }.items():
+        monkeypatch.setenv(name, value)
+    requests.get(server.url + "/x", auth=TruliooAuth(), timeout=10).raise_for_status()  # warms the cache
+    now = [time.time()]
+    auth = TruliooAuth(clock=lambda: now[0])
+    requests.get(server.url + "/x", auth=auth, timeout=10).raise_for_status()  # a cache hit
+    assert server.fake.token_requests == 1
+    monkeypatch.setenv("TRULIOO_TOKEN_URL", "https://auth-api.trulioo.com/connect/token")
+    monkeypatch.setenv("TRULIOO_CLIENT_ID", "someone-else")
+    now[0] += 2 * 86_400  # the cached token has expired: this call fetches one
+    requests.get(server.url + "/x", auth=auth, timeout=10).raise_for_status()
+    assert server.fake.token_requests == 2
