@@ -8,8 +8,6 @@ traceback: so ``get_auth()`` only builds the auth object, and every check happen
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TYPE_CHECKING, Any
 
 from httpie.plugins import AuthPlugin
@@ -70,7 +68,6 @@ class TruliooAuthPlugin(AuthPlugin):  # type: ignore[misc]  # HTTPie ships no ty
 
     def get_auth(self, username: str | None = None, password: str | None = None) -> TruliooAuth:
         """Build the auth object; cheap and never raises (HTTPie may call it twice)."""
-        keep_dependencies_importable()
         from .auth import for_httpie  # noqa: PLC0415 - only a call that uses the plugin pays
 
         # HTTPie saves raw_auth in --session files: keep @PROFILE or the client id, never the secret.
@@ -89,22 +86,3 @@ def __getattr__(name: str) -> Any:
 
         return getattr(errors, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def has_terminal() -> bool:
-    """Tell whether a person can be prompted: this process has a terminal (or console) to ask on."""
-    from ._platform import can_prompt  # noqa: PLC0415 - lazy on purpose, see the module docstring
-
-    return can_prompt()
-
-
-def keep_dependencies_importable() -> None:
-    """Keep the folder this package was installed in on ``sys.path``.
-
-    ``httpie cli plugins install`` puts a plugin and its dependencies in a folder of their own,
-    which HTTPie adds to ``sys.path`` only while it loads plugins; the imports this package makes
-    later, at request time, would then fail. Elsewhere the folder is on the path already.
-    """
-    folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if folder not in sys.path:
-        sys.path.append(folder)

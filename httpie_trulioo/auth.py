@@ -251,6 +251,7 @@ def for_httpie(username: str | None, password: str | None) -> TruliooAuth:
     HTTPie parses its arguments before it calls this: ``--offline`` and ``--proxy`` are read from
     them, and the plugin asks for a missing secret on the terminal by itself.
     """
+    keep_dependencies_importable()
     log_to_stderr()
     profile = None
     if username and username.startswith(PROFILE_MARK):
@@ -265,6 +266,18 @@ def for_httpie(username: str | None, password: str | None) -> TruliooAuth:
         secret_prompt=_ask_on_terminal,
         proxies={item.key: item.value for item in getattr(parsed, "proxy", None) or ()},
     )
+
+
+def keep_dependencies_importable() -> None:
+    """Keep the folder this package was installed in on ``sys.path``.
+
+    ``httpie cli plugins install`` puts a plugin and its dependencies in a folder of their own,
+    which HTTPie adds to ``sys.path`` only while it loads plugins; the imports this package makes
+    later, at request time, would then fail. Elsewhere the folder is on the path already.
+    """
+    folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if folder not in sys.path:
+        sys.path.append(folder)
 
 
 def log_to_stderr() -> None:

@@ -166,9 +166,9 @@ def ask_on_terminal(client_id: str, token_url: str) -> str | None:
     Never reads standard input, which may hold a request body: without a terminal nothing is
     asked. Ctrl-D, Ctrl-C or an empty answer is a one-line PromptCancelled.
     """
-    from . import has_terminal  # noqa: PLC0415 - the package is loaded already; this avoids a cycle
+    from ._platform import can_prompt  # noqa: PLC0415 - only a call that would prompt needs it
 
-    if not has_terminal():
+    if not can_prompt():
         return None
     import getpass  # noqa: PLC0415 - only a prompt needs it
 

@@ -23,7 +23,7 @@ from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, posix_only, run_http
 from fake_trulioo import RunningServer
 from harness import find_http
 
-from httpie_trulioo import _platform, entries, has_terminal
+from httpie_trulioo import _platform, entries
 from httpie_trulioo.cache import CacheKey, TokenCache, prepare_folder
 from httpie_trulioo.token import Token
 
@@ -179,14 +179,14 @@ def test_the_prompt_asks_the_console_on_windows_and_the_terminal_elsewhere(
 
     monkeypatch.setattr(sys, "platform", platform)
     monkeypatch.setattr(os, "open", record)
-    assert has_terminal()
+    assert _platform.can_prompt()
     assert opened == [device]
 
     def refuse(path: str, flags: int) -> int:
         raise OSError(errno.ENXIO, "no such device")
 
     monkeypatch.setattr(os, "open", refuse)
-    assert not has_terminal()
+    assert not _platform.can_prompt()
 
 
 def test_the_suite_is_collected_without_posix_only_modules(tmp_path: Path) -> None:
