@@ -65,22 +65,35 @@ def entry_name(
 def cache_folder(configured: str | None, environ: Mapping[str, str] = os.environ) -> str:
     """The folder configured (TRULIOO_CACHE_DIR), else the platformdirs user cache folder.
 
-    On Linux that folder is ``$XDG_CACHE_HOME/httpie-trulioo``, or ``$HOME/.cache/httpie-trulioo``
-    when XDG_CACHE_HOME is unset or not an absolute path (the XDG base directory rule), and is
-    worked out here: importing platformdirs would cost a warm call more than all its other work.
-    Elsewhere, or when HOME is unset, empty or relative, platformdirs says.
+    On Linux that is worked out here (``xdg_folder``): importing platformdirs would cost a warm
+    call more than all its other work.
     """
     if configured:
         return configured
-    if sys.platform == "linux" and not _maybe_android(environ):
-        xdg, home = environ.get("XDG_CACHE_HOME", ""), environ.get("HOME", "")
-        if os.path.isabs(xdg):
-            return os.path.join(xdg, APP_NAME)
-        if os.path.isabs(home):
-            return os.path.join(home, ".cache", APP_NAME)
-    import platformdirs  # noqa: PLC0415 - only where the folder is not worked out above
+    folder = xdg_folder("XDG_CACHE_HOME", ".cache", environ)
+    if folder is not None:
+        return folder
+    import platformdirs  # noqa: PLC0415 - only where xdg_folder cannot say
 
     return platformdirs.user_cache_dir(APP_NAME, appauthor=False)
+
+
+def xdg_folder(variable: str, in_home: str, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The package's folder under ``$variable``, else ``$HOME/in_home``, as platformdirs has it on Linux.
+
+    ``XDG_CACHE_HOME`` and ``.cache`` give ``$XDG_CACHE_HOME/httpie-trulioo``, or
+    ``$HOME/.cache/httpie-trulioo`` when the variable is unset or not an absolute path (the XDG
+    base directory rule). None elsewhere, or when HOME is unset, empty or relative: then
+    platformdirs says.
+    """
+    if sys.platform != "linux" or _maybe_android(environ):
+        return None
+    xdg, home = environ.get(variable, ""), environ.get("HOME", "")
+    if os.path.isabs(xdg):
+        return os.path.join(xdg, APP_NAME)
+    if os.path.isabs(home):
+        return os.path.join(home, in_home, APP_NAME)
+    return None
 
 
 def _maybe_android(environ: Mapping[str, str]) -> bool:

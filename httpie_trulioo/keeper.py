@@ -19,7 +19,6 @@ from requests.cookies import extract_cookies_to_jar
 from .auth import OFFLINE_PLACEHOLDER, describe_hit, duration, fingerprint
 from .cache import CacheKey, Lookup, TokenCache, prepare_folder
 from .credentials import Credentials
-from .endpoint import fetch_token
 from .entries import cache_folder
 from .errors import TokenRequestFailed
 from .settings import Settings
@@ -137,6 +136,8 @@ class Keeper:
         return "refresh due"
 
     def _fetch(self) -> Token:
+        from .endpoint import fetch_token  # noqa: PLC0415 - a cache hit needs none of it
+
         credentials = self.credentials
         settings = credentials.settings
         started = time.monotonic()

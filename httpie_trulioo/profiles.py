@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping
 
 from ._platform import others_may_write
-from .entries import owned_by_me
+from .entries import APP_NAME, owned_by_me, xdg_folder
 from .errors import ConfigurationError
 
 PROFILE_KEYS = (
@@ -45,9 +45,12 @@ def config_file(environ: Mapping[str, str]) -> str:
     given = environ.get("TRULIOO_CONFIG_FILE", "").strip()
     if given:
         return given
-    import platformdirs  # noqa: PLC0415 - only a call that uses profiles needs it
+    folder = xdg_folder("XDG_CONFIG_HOME", ".config", environ)
+    if folder is None:
+        import platformdirs  # noqa: PLC0415 - only where xdg_folder cannot say
 
-    return os.path.join(platformdirs.user_config_dir("httpie-trulioo", appauthor=False), "config.toml")
+        folder = platformdirs.user_config_dir(APP_NAME, appauthor=False)
+    return os.path.join(folder, "config.toml")
 
 
 def load_profile(

@@ -1,4 +1,4 @@
-"""The cache as every call reads it: the default folder, without importing platformdirs."""
+"""The default cache folder and profiles file, worked out without importing platformdirs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import platformdirs
 import pytest
 
 from httpie_trulioo.entries import APP_NAME, cache_folder
+from httpie_trulioo.profiles import config_file
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="the folder is worked out on Linux only")
 
@@ -27,6 +28,13 @@ def test_the_default_cache_folder_is_platformdirs_folder(
     expected = platformdirs.user_cache_dir(APP_NAME, appauthor=False)
     assert cache_folder(None) == expected
     assert expected.startswith(str(tmp_path))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config") if xdg == "absolute" else xdg)
+    monkeypatch.delenv("TRULIOO_CONFIG_FILE", raising=False)
+    folder = platformdirs.user_config_dir(APP_NAME, appauthor=False)
+    assert config_file(dict(os.environ)) == os.path.join(folder, "config.toml")
 
 
 @linux_only

@@ -414,3 +414,22 @@ def test_a_401_after_a_cache_hit_says_once_where_the_secret_came_from(
     assert result.stderr.count("client secret from TRULIOO_CLIENT_SECRET") == 1, result.stderr
     assert "cache hit" in result.stderr
     assert server.fake.token_requests == 2
+
+
+def test_a_warm_call_with_a_profile_loads_no_token_request(
+    server: RunningServer, http_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A profile needs its file read, but a cached token needs no token request nor platformdirs."""
+    folder = Path(http_env["XDG_CONFIG_HOME"]) / "httpie-trulioo"
+    folder.mkdir(parents=True)
+    profiles = folder / "config.toml"
+    profiles.write_text(f'[profiles.dev]\nclient_id = "{CLIENT_ID}"\nsecret_env = "DEV_SECRET"\n')
+    profiles.chmod(0o600)
+    env = {**http_env, "DEV_SECRET": CLIENT_SECRET, "XDG_CACHE_HOME": str(tmp_path / "default-cache")}
+    del env["TRULIOO_CACHE_DIR"]
+    url = server.url + "/wfs/interpreter-v2/flow/f1"
+    assert run_http(["-b", "-A", "trulioo", "-a", "@dev", url], env).returncode == 0
+    warm = imported_by(["-b", "-A", "trulioo", "-a", "@dev", url], env)
+    assert server.fake.token_requests == 1
+    assert "httpie_trulioo.profiles" in warm
+    assert not {"platformdirs", "httpie_trulioo.endpoint", "httpie_trulioo.grant"} & warm
