@@ -441,7 +441,7 @@ def secret_sources(base: Path, rounds: int) -> None:
                 samples[name].append(float(run(probe, case_env, base)))
         for name, values in samples.items():
             report(
-                f"6. warm call, get_auth + first __call__, secret from {name}",
+                f"5. warm call, get_auth + first __call__, secret from {name}",
                 spread(values),
                 "reported",
                 True,
