@@ -370,12 +370,8 @@ class _TokenGuard:
     redirect leaves the host, but not on an http to https upgrade of the same host; so a
     redirect to another origin has the token taken off here first. Only a 401 to the request the
     token was attached to counts: from the same origin, to a request that carried that token; a
-    401 from anywhere else must not bring a new one. Then the cached token is replaced once.
-
-    The body is resent whole: bytes as they are (a multipart upload was read into bytes before
-    the first send), a file rewound to where it started. A stream that cannot be read twice is
-    never resent, so it is never sent empty or cut short; the 401 is shown and the new token is
-    kept for the next run.
+    401 from anywhere else must not bring a new one. Then the cached token is replaced once, and
+    the request sent again, by ``keeper.answer_401``.
     """
 
     def __init__(self, auth: TruliooAuth, origin: Origin, sent: str, body: object, *, retry: bool) -> None:

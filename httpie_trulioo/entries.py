@@ -4,9 +4,10 @@ Most ``http`` calls find a fresh token in the cache, and HTTPie starts a new pro
 so this is all of the cache that such a call loads, with no class to build and no pattern to
 compile. ``cache`` writes, locks and lists the same entries, with the same rules, from here.
 
-Whether a file is trusted is the one thing here that differs between POSIX and Windows; each
-function picks its way by what the ``os`` module offers (``os.getuid``, ``os.O_NOFOLLOW``), not
-by the platform's name, so the Windows ways run, and are tested, on POSIX too.
+Whether a file is trusted is what differs here between POSIX and Windows; each function picks
+its way by what the ``os`` module offers (``os.getuid``, ``os.O_NOFOLLOW``), not by the
+platform's name, so the Windows ways run, and are tested, on POSIX too.
+
 On Windows a file's mode bits and ``st_uid`` say nothing about who may read it: the access
 control list (ACL) does. The default cache folder is in the user's own profile
 (``%LOCALAPPDATA%``), whose inherited ACL admits only that user, SYSTEM and the administrators,
@@ -27,7 +28,7 @@ from typing import Any, TypeGuard
 
 _GROUP_OR_OTHERS = 0o077  # permission bits that must be clear on our files and folder
 CACHE_VERSION = 1
-APP_NAME = "httpie-trulioo"  # the cache folder's name in the user cache folder
+APP_NAME = "httpie-trulioo"  # this package's folder's name in the user cache and config folders
 # A lifetime the server claims beyond a day is taken as a day, so that a wrong or hostile
 # ExpiresIn cannot pin one token in the cache for ever; a revoked token is still caught by the
 # 401 retry.
