@@ -18,6 +18,8 @@ It measures what users pay, not less:
   a fixed PYTHONHASHSEED, exact where wall time on a shared machine spreads by tens of percent.
   Without valgrind, the counts are skipped and the report says so.
 - Token requests are counted at the fake token endpoint, so they are exact.
+- ``--baseline REVISION`` (in a git clone) measures the per-call costs of the package as it was
+  at that revision too, the same way, for a before-and-after comparison.
 
 Exit status 1 when a target is missed.
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import io
 import json
 import os
 import platform
@@ -35,6 +38,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -91,6 +95,17 @@ rows: list[tuple[str, str, str, bool]] = []
 def report(figure: str, measured: str, target: str, met: bool) -> None:
     rows.append((figure, measured, target, met))
     print(f"  {figure}: {measured} (target {target}) {'ok' if met else 'MISSED'}", flush=True)
+
+
+def labelled(baseline: str) -> Callable[[str, str, str, bool], None]:
+    """``report``, or for an earlier version one that names it and only reports: no target applies."""
+    if not baseline:
+        return report
+
+    def report_baseline(figure: str, measured: str, target: str, met: bool) -> None:
+        report(f"{figure} [{baseline}]", measured, "reported", True)
+
+    return report_baseline
 
 
 def spread(samples: Sequence[float], scale: float = 1000.0, unit: str = "ms") -> str:
@@ -172,12 +187,18 @@ def counted(label: str, command: list[str], env: dict[str, str], cwd: Path, runs
     return min(numbers)
 
 
-def plugin_unused(environments: dict[str, Environment], work: Path, rounds: int, runs: int) -> None:
+def plugin_unused(
+    environments: dict[str, Environment], work: Path, rounds: int, runs: int, baseline: str = ""
+) -> None:
     """1. Plugin installed, unused: HTTPie's plugin loading with and without the package.
 
     Against HTTPie with this package's dependencies (what the package itself adds, the target),
     and against HTTPie alone (what installing it adds, its dependencies' metadata included).
+    ``baseline`` names an earlier version, measured in the "baseline" environment: reported only.
     """
+    report = labelled(baseline)
+    full = "baseline" if baseline else "full"
+    environments = {name: environments[name] for name in ("bare", "deps", full)}
     envs = {name: environment.env("http://127.0.0.1:9/") for name, environment in environments.items()}
     samples: dict[str, list[float]] = {name: [] for name in environments}
     names = list(environments)
@@ -196,14 +217,14 @@ def plugin_unused(environments: dict[str, Environment], work: Path, rounds: int,
         ("deps", "the package itself", True),
         ("bare", "with its dependencies", False),
     ):
-        extra = median["full"] - median[against]
+        extra = median[full] - median[against]
         report(
             f"1. plugin installed, unused, {label}: plugin loading, in-process",
             f"+{extra * 1000:.2f} ms",
             "<= 0.45 ms" if target else "reported",
             extra <= 0.00045 or not target,
         )
-        base, plus = counts[against], counts["full"]
+        base, plus = counts[against], counts[full]
         if base is None or plus is None:
             report(
                 f"1. plugin installed, unused, {label}: instructions", "not measured (no valgrind)", "-", True
@@ -217,8 +238,12 @@ def plugin_unused(environments: dict[str, Environment], work: Path, rounds: int,
         )
 
 
-def warm_call(full: Environment, work: Path, rounds: int, runs: int) -> None:
-    """2. A warm-cache call, default cache folder: in-process, instructions, whole-process wall."""
+def warm_call(full: Environment, work: Path, rounds: int, runs: int, baseline: str = "") -> None:
+    """2. A warm-cache call, default cache folder: in-process, instructions, whole-process wall.
+
+    ``baseline`` names an earlier version measured the same way, for comparison: reported only.
+    """
+    report = labelled(baseline)
     with RunningServer(FakeTrulioo()) as server:
         env = full.env(server.token_url)
         url = server.url + "/wfs/interpreter-v2/flow/FLOW-1"
@@ -400,6 +425,25 @@ def build_environments(base: Path) -> dict[str, Environment]:
     }
 
 
+def build_baseline(base: Path, revision: str) -> Environment:
+    """HTTPie with this package as it was at a git revision, from its own wheel: the figures before."""
+    git = shutil.which("git")
+    if git is None:
+        raise SystemExit("--baseline needs git")
+    archive = subprocess.run([git, "-C", str(REPO), "archive", revision], capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise SystemExit(f"git archive {revision} failed: {archive.stderr.decode(errors='replace').strip()}")
+    source = base / "baseline-source"
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(source, filter="data")
+    wheels = base / "baseline-wheels"
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps"]
+    subprocess.run([*pip_wheel, "--wheel-dir", str(wheels), str(source)], check=True)
+    (wheel,) = wheels.glob("*.whl")
+    print(f"building an environment with {revision} of this package ...", flush=True)
+    return Environment(base, "baseline", [f"httpie=={importlib.metadata.version('httpie')}", str(wheel)])
+
+
 def secret_sources(base: Path, rounds: int) -> None:
     """5. What finding the secret adds to a warm call, by source: paid once by every http process.
 
@@ -456,6 +500,11 @@ def main() -> None:
     parser.add_argument("--valgrind-runs", type=int, default=2, help="cachegrind runs per count")
     parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes, for a smoke run")
     parser.add_argument(
+        "--baseline",
+        metavar="REVISION",
+        help="also measure the per-call costs of this package at a git revision, for comparison",
+    )
+    parser.add_argument(
         "--only",
         choices=("cost", "counts", "sources"),
         help="only the per-call costs, the counts, or what each source of the secret costs",
@@ -479,6 +528,12 @@ def main() -> None:
                 lambda: plugin_unused(environments, base, rounds * 2, runs),
                 lambda: warm_call(full, base, rounds, runs),
             ]
+            if args.baseline:
+                environments["baseline"] = build_baseline(base, args.baseline)
+                steps += [
+                    lambda: plugin_unused(environments, base, rounds * 2, runs, args.baseline),
+                    lambda: warm_call(environments["baseline"], base, rounds, runs, args.baseline),
+                ]
         if args.only in (None, "counts"):
             steps += [lambda: counts(full, base), lambda: scaling(full, base, sizes)]
         if args.only in (None, "sources"):
