@@ -22,8 +22,16 @@ import requests
 
 import httpie_trulioo as _package  # its errors load only when one is raised (see _package.__getattr__)
 
-from .entries import cache_folder, entry_name, folder_problem, is_for, is_fresh, read_entry
-from .settings import LOG_LEVELS, Settings, given_or_variable, load_settings, note_secret_source, who
+from .entries import cache_folder, entry_name, folder_problem, is_fresh, load_entry
+from .settings import (
+    LOG_LEVELS,
+    Settings,
+    given_or_variable,
+    given_settings,
+    load_settings,
+    note_secret_source,
+    who,
+)
 from .urls import Origin, check_api_url, origin_of
 
 if TYPE_CHECKING:
@@ -171,16 +179,11 @@ class TruliooAuth(requests.auth.AuthBase):
     def _read_settings(self) -> Settings:
         """The settings, read once; with a profile, as ``credentials.choose`` reads them."""
         if self._settings is None:
-            environ = self._environ()
-            if (
-                self._choice is not None
-                or self._profile is not None
-                or environ.get("TRULIOO_PROFILE", "").strip()
-            ):
+            if self._profile_chosen():
                 self._settings = self._choose().settings
             else:
                 # With no profile, choose() reads the variables just so, but this needs no credentials module.
-                self._settings = load_settings(environ, **_given(self._overrides))
+                self._settings = load_settings(self._environ(), **given_settings(self._overrides))
         return self._settings
 
     def _warm_token(self) -> str | None:
@@ -191,14 +194,9 @@ class TruliooAuth(requests.auth.AuthBase):
         the keeper's way, which looks again and says why it missed.
         """
         settings = self._read_settings()
-        environ = self._environ()
-        chosen = (
-            self._choice is not None
-            or self._profile is not None
-            or environ.get("TRULIOO_PROFILE", "").strip()
-        )
-        if chosen or not settings.cache_enabled:
+        if self._profile_chosen() or not settings.cache_enabled:
             return None
+        environ = self._environ()
         client_id = given_or_variable(self._client_id, environ, "TRULIOO_CLIENT_ID")
         secret = given_or_variable(self._client_secret, environ, "TRULIOO_CLIENT_SECRET")
         if client_id is None or secret is None:
@@ -214,6 +212,14 @@ class TruliooAuth(requests.auth.AuthBase):
             note_secret_source(context, secret[1])
             describe_hit(context, "cache", access_token, entry["expires_at"] - now)
         return access_token
+
+    def _profile_chosen(self) -> bool:
+        """Tell whether a profile is chosen: already (``from_choice``), by name, or by TRULIOO_PROFILE."""
+        return (
+            self._choice is not None
+            or self._profile is not None
+            or bool(self._environ().get("TRULIOO_PROFILE", "").strip())
+        )
 
     def _choose(self) -> Choice:
         """The profile and the settings, read once: all that checking a URL needs."""
@@ -317,17 +323,19 @@ def _fresh_entry(settings: Settings, client_id: str, secret: str, now: float) ->
     folder = cache_folder(settings.cache_dir)
     if folder_problem(folder):
         return None  # the keeper's way says why
-    key = (settings.token_url, settings.scope, client_id, settings.audience, settings.resource)
-    name = entry_name(*key[:3], secret, audience=settings.audience, resource=settings.resource)
-    entry, _ = read_entry(os.path.join(folder, name + ".json"))
-    if entry is None or not is_for(entry, *key):
+    name = entry_name(
+        settings.token_url,
+        settings.scope,
+        client_id,
+        secret,
+        audience=settings.audience,
+        resource=settings.resource,
+    )
+    fields = (settings.token_url, settings.scope, client_id, settings.audience, settings.resource)
+    entry, _ = load_entry(folder, name, *fields)
+    if entry is None:
         return None
     return entry if is_fresh(entry["expires_at"], entry["obtained_at"], now, settings.token_buffer) else None
-
-
-def _given(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings passed as arguments: those that are not None."""
-    return {name: value for name, value in overrides.items() if value is not None}
 
 
 def describe_hit(context: str, where: str, access_token: str, seconds_left: float) -> None:

@@ -18,8 +18,9 @@ from typing import Any, NamedTuple
 from .entries import (
     CACHE_VERSION,
     entry_name,
+    entry_path,
     folder_problem,
-    is_for,
+    load_entry,
     read_entry,
     read_private_file,
 )
@@ -93,16 +94,13 @@ class TokenCache:
 
     def path(self, key: CacheKey) -> str:
         """The file that holds the entry for ``key``."""
-        return os.path.join(self.folder, key.digest + ".json")
+        return entry_path(self.folder, key.digest)
 
     def load(self, key: CacheKey) -> Lookup:
         """Read the entry for ``key``; any problem is a miss with a reason, never an exception."""
-        entry, reason = read_entry(self.path(key))
-        if entry is None:
-            return Lookup(None, reason)
-        if not is_for(entry, key.token_url, key.scope, key.client_id, key.audience, key.resource):
-            return Lookup(None, "corrupt")
-        return Lookup(_entry_of(entry).token)
+        fields = (key.token_url, key.scope, key.client_id, key.audience, key.resource)
+        entry, reason = load_entry(self.folder, key.digest, *fields)
+        return Lookup(_entry_of(entry).token) if entry is not None else Lookup(None, reason)
 
     def entries(self) -> list[tuple[str, Entry]]:
         """The cache files in the folder that reading would trust, with their entries.

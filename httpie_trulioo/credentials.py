@@ -30,6 +30,7 @@ from .settings import (
     SETTING_NAMES,
     Settings,
     given_or_variable,
+    given_settings,
     load_settings,
     note_secret_source,
     text_of,
@@ -91,7 +92,7 @@ def choose(
     ``overrides`` are settings passed as arguments (None: not passed); ``given`` names the
     credentials passed as arguments ("client_id", "client_secret").
     """
-    arguments = {key: value for key, value in (overrides or {}).items() if value is not None}
+    arguments = given_settings(overrides or {})
     by_name = profile is not None
     if by_name and not (profile or "").strip():
         raise ConfigurationError("the profile name is empty: write -a @NAME or --profile NAME.")

@@ -130,9 +130,20 @@ def read_entry(path: str) -> tuple[dict[str, Any] | None, str]:
     return (entry, "") if entry is not None else (None, "corrupt")
 
 
-def is_for(entry: Mapping[str, Any], *key: str) -> bool:
-    """Tell whether ``entry`` holds these key fields, in KEY_FIELDS order: a file's name is not enough."""
-    return tuple(entry[name] for name in KEY_FIELDS) == key
+def entry_path(folder: str, name: str) -> str:
+    """The file in ``folder`` that holds the entry named ``name`` (``entry_name``)."""
+    return os.path.join(folder, name + ".json")
+
+
+def load_entry(folder: str, name: str, *key: str) -> tuple[dict[str, Any] | None, str]:
+    """The entry named ``name``, if it holds these key fields (KEY_FIELDS order); else None and why.
+
+    A file's name is not enough: an entry for other fields is "corrupt".
+    """
+    entry, reason = read_entry(entry_path(folder, name))
+    if entry is not None and tuple(entry[field] for field in KEY_FIELDS) != key:
+        return None, "corrupt"
+    return entry, reason
 
 
 def read_private_file(path: str) -> tuple[bytes | None, str]:

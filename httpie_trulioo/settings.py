@@ -10,6 +10,7 @@ import logging
 import math
 import os
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpie_trulioo as _package  # its errors load only when one is raised (see _package.__getattr__)
@@ -95,6 +96,11 @@ def text_of(profile: Mapping[str, object], key: str) -> str | None:
 def variable_for(key: str) -> str:
     """The TRULIOO_* variable that sets the same value as a profile key or a setting."""
     return "TRULIOO_CACHE" if key == "cache_enabled" else "TRULIOO_" + key.upper()
+
+
+def given_settings(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings passed as arguments: those that are not None."""
+    return {name: value for name, value in arguments.items() if value is not None}
 
 
 def given_or_variable(given: str | None, environ: Mapping[str, str], variable: str) -> tuple[str, str] | None:
