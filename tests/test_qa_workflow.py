@@ -472,15 +472,20 @@ def test_offline_with_a_fresh_cached_token_shows_it(server: RunningServer, http_
 # --- the demo -----------------------------------------------------------------------------------
 
 
-def test_demo_runs_and_shows_fetch_reuse_and_refresh(http_env: dict[str, str]) -> None:
-    result = subprocess.run(
+def run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The README's demo, on a free port, stopping when it is done."""
+    return subprocess.run(
         [sys.executable, str(TESTS / "fake_trulioo.py"), "--demo", "--exit", "--port", "0"],
-        env=http_env,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_demo_runs_and_shows_fetch_reuse_and_refresh(http_env: dict[str, str]) -> None:
+    result = run_demo(http_env)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     order = [
@@ -502,17 +507,7 @@ def test_the_demo_starts_cold_every_time_and_keeps_no_token(
     http_env: dict[str, str], cache_dir: Path
 ) -> None:
     http_env["TRULIOO_PROFILE"] = "mine"  # the user's own variables do not change what the demo shows
-    runs = [
-        subprocess.run(
-            [sys.executable, str(TESTS / "fake_trulioo.py"), "--demo", "--exit", "--port", "0"],
-            env=http_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        for _ in range(2)
-    ]
+    runs = [run_demo(http_env) for _ in range(2)]
     for run in runs:
         assert run.returncode == 0, run.stderr
         first_log_line = next(line for line in run.stdout.splitlines() if line.startswith("httpie-trulioo:"))
