@@ -25,6 +25,7 @@ import httpie_trulioo as _package  # its errors load only when one is raised (se
 from .entries import cache_folder, entry_name, folder_problem, is_fresh, load_entry
 from .settings import (
     LOG_LEVELS,
+    SETTING_VARIABLES,
     Settings,
     given_or_variable,
     given_settings,
@@ -108,6 +109,7 @@ class TruliooAuth(requests.auth.AuthBase):
             "resource": resource,
         }
         self._environ_given = environ
+        self._seen: dict[str, str | None] = {}  # variables as first read, before a full snapshot
         self._clock = clock
         self._offline = offline
         self._secret_prompt = secret_prompt
@@ -170,10 +172,28 @@ class TruliooAuth(requests.auth.AuthBase):
             "sources": dict(credentials.sources),
         }
 
+    def _variable(self, name: str) -> str | None:
+        """A variable as it was when this object first read it: every later look sees the same value.
+
+        A warm call reads a dozen variables one by one; copying the whole environment, as a
+        profile or a token request needs, would cost it more than all its other work.
+        """
+        if self._environ_given is not None:
+            return self._environ_given.get(name)
+        if name not in self._seen:
+            self._seen[name] = os.environ.get(name)
+        return self._seen[name]
+
     def _environ(self) -> Mapping[str, str]:
-        """The environment as it was at the first request: every later look sees the same values."""
+        """The whole environment, each variable as this object first read it."""
         if self._environ_given is None:
-            self._environ_given = dict(os.environ)
+            snapshot = dict(os.environ)
+            for name, value in self._seen.items():
+                if value is None:
+                    snapshot.pop(name, None)
+                else:
+                    snapshot[name] = value
+            self._environ_given = snapshot
         return self._environ_given
 
     def _read_settings(self) -> Settings:
@@ -183,7 +203,11 @@ class TruliooAuth(requests.auth.AuthBase):
                 self._settings = self._choose().settings
             else:
                 # With no profile, choose() reads the variables just so, but this needs no credentials module.
-                self._settings = load_settings(self._environ(), **given_settings(self._overrides))
+                variables = {name: self._variable(name) for name in SETTING_VARIABLES}
+                self._settings = load_settings(
+                    {name: value for name, value in variables.items() if value is not None},
+                    **given_settings(self._overrides),
+                )
         return self._settings
 
     def _warm_token(self) -> str | None:
@@ -196,9 +220,8 @@ class TruliooAuth(requests.auth.AuthBase):
         settings = self._read_settings()
         if self._profile_chosen() or not settings.cache_enabled:
             return None
-        environ = self._environ()
-        client_id = given_or_variable(self._client_id, environ, "TRULIOO_CLIENT_ID")
-        secret = given_or_variable(self._client_secret, environ, "TRULIOO_CLIENT_SECRET")
+        client_id = given_or_variable(self._client_id, self._variable, "TRULIOO_CLIENT_ID")
+        secret = given_or_variable(self._client_secret, self._variable, "TRULIOO_CLIENT_SECRET")
         if client_id is None or secret is None:
             return None
         now = self._clock()
@@ -218,7 +241,7 @@ class TruliooAuth(requests.auth.AuthBase):
         return (
             self._choice is not None
             or self._profile is not None
-            or bool(self._environ().get("TRULIOO_PROFILE", "").strip())
+            or bool((self._variable("TRULIOO_PROFILE") or "").strip())
         )
 
     def _choose(self) -> Choice:

@@ -520,6 +520,31 @@ def test_one_auth_shared_by_32_threads_asks_once(server: RunningServer, cache_di
     assert server.fake.token_requests == 2  # one for the cold start, one after the 401s
 
 
+def test_a_variable_read_on_a_warm_call_keeps_that_value_on_a_later_miss(
+    server: RunningServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm call reads variables one by one; a later miss copies the whole environment, but each
+    variable read before keeps the value it was read with, unset ones too."""
+    for name, value in {
+        "TRULIOO_TOKEN_URL": server.token_url,
+        "TRULIOO_CACHE_DIR": str(cache_dir),
+        "TRULIOO_CLIENT_ID": CLIENT_ID,
+        "TRULIOO_CLIENT_SECRET": CLIENT_SECRET,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TRULIOO_PROFILE", raising=False)
+    requests.get(server.url + "/x", auth=TruliooAuth(), timeout=10).raise_for_status()  # warms the cache
+    now = [time.time()]
+    auth = TruliooAuth(clock=lambda: now[0])
+    requests.get(server.url + "/x", auth=auth, timeout=10).raise_for_status()  # a cache hit
+    monkeypatch.setenv("TRULIOO_PROFILE", "no-such-profile")  # would fail the miss, were it read again
+    monkeypatch.setenv("TRULIOO_SCOPE", "other.scope")  # read as unset by the hit: stays unset
+    now[0] += 2 * 86_400
+    requests.get(server.url + "/x", auth=auth, timeout=10).raise_for_status()
+    assert server.fake.token_requests == 2
+    assert server.fake.token_forms[-1]["scope"] == "workflow.studio.api"
+
+
 # --- unit: the rules themselves ------------------------------------------------------------------
 
 
