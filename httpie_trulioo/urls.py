@@ -32,6 +32,7 @@ _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
 _LABEL_CHARACTERS = _LETTERS | _DIGITS | {"-"}
 _SCHEME_CHARACTERS = _LETTERS | _DIGITS | {"+", ".", "-"}
+_IPV4_CHARACTERS = _DIGITS | {"."}
 _IPV6_CHARACTERS = _DIGITS | frozenset("abcdefABCDEF:.")
 # The path and query may hold visible ASCII but # (a fragment) and backslash (read as / by some).
 _PATH_CHARACTERS = frozenset(map(chr, range(0x21, 0x7F))) - {"#", "\\"}
@@ -259,6 +260,8 @@ def _is_ip(text: str) -> bool:
 @functools.lru_cache(maxsize=256)
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """``text`` read as an IP address, or None; remembered, since one call reads the same host often."""
+    if ":" not in text and not _IPV4_CHARACTERS.issuperset(text):
+        return None  # a host name, plainly: ipaddress would raise twice to say so
     try:
         return ipaddress.ip_address(text)
     except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from httpie_trulioo.urls import (
     DEFAULT_API_HOSTS,
     DEFAULT_TOKEN_URL,
     Origin,
+    _address,
     _strict_parts,
     check_api_url,
     check_token_url,
@@ -278,3 +280,13 @@ def test_near_misses_are_read_as_the_grammar_reads_them(url: str) -> None:
     match = STRICT_URL.fullmatch(url)
     expected = None if match is None else (match["scheme"].lower(), match["host"], match["port"])
     assert _strict_parts(url) == expected
+
+
+@given(st.text(alphabet="0123456789abcdefABCDEFxyz.:%[]-", max_size=45))
+def test_addresses_are_read_as_ipaddress_reads_them(text: str) -> None:
+    """The shortcut that skips ipaddress for plain host names never misses an address."""
+    try:
+        expected: object = ipaddress.ip_address(text)
+    except ValueError:
+        expected = None
+    assert _address(text) == expected
