@@ -74,9 +74,20 @@ plugin = plugin_manager.get_auth_plugin(auth_type)()
 plugin.raw_auth = credentials  # as HTTPie sets it from --auth
 username, _, password = credentials.partition(":")
 request = requests.Request("GET", url).prepare()
+if sys.argv[4:] == ["preloaded"]:  # the floor of 2d: the package's modules imported already
+    import httpie_trulioo.auth, httpie_trulioo.keeper
 started = time.perf_counter()
 auth = plugin.get_auth(username, password) if auth_type != "bearer" else plugin.get_auth()
 auth(request)
+print(time.perf_counter() - started)
+"""
+# The other floor of 2d: importing one module of the package that holds nothing.
+IMPORT_EMPTY = """
+import time, httpie.core
+from httpie.plugins.registry import plugin_manager
+plugin_manager.load_installed_plugins()
+started = time.perf_counter()
+import httpie_trulioo._bench_empty
 print(time.perf_counter() - started)
 """
 
@@ -299,6 +310,40 @@ def warm_call(full: Environment, work: Path, rounds: int, runs: int, baseline: s
         )
         fetched = server.fake.token_requests
         report("    token requests during 2", str(fetched), "1", fetched == 1)
+
+
+def floors(full: Environment, work: Path, rounds: int) -> None:
+    """2d. What bounds figure 2a from below on this machine: reported, not targets.
+
+    One import of an empty module of the package, and the warm call's own work with every module
+    of the package imported beforehand: a warm path can do no better than the sum of its
+    imports and its work.
+    """
+    plain = full.env("http://127.0.0.1:9/")
+    package = run([full.python, "-c", "import httpie_trulioo; print(httpie_trulioo.__file__)"], plain, work)
+    empty = Path(package.strip()).with_name("_bench_empty.py")
+    empty.write_text("")
+    run([full.python, "-m", "py_compile", str(empty)], plain, work)  # a .pyc, as installed modules have
+    try:
+        with RunningServer(FakeTrulioo()) as server:
+            env = full.env(server.token_url)
+            url = server.url + "/wfs/interpreter-v2/flow/FLOW-1"
+            run([full.http, "--ignore-stdin", "-b", "-A", "trulioo", "-a", AUTH, "GET", url], env, work)
+            imports, preloaded = [], []
+            for _ in range(rounds):
+                imports.append(float(run([full.python, "-c", IMPORT_EMPTY], env, work)))
+                command = [full.python, "-c", FIRST_CALL, url, "trulioo", AUTH, "preloaded"]
+                preloaded.append(float(run(command, env, work)))
+    finally:
+        empty.unlink()
+    figure = "2d. floor: importing one empty module of the package, in-process"
+    report(figure, spread(imports), "reported", True)
+    report(
+        "2d. floor: the warm call's own work, the package's modules imported before, in-process",
+        spread(preloaded),
+        "reported",
+        True,
+    )
 
 
 class Lab:
@@ -527,6 +572,7 @@ def main() -> None:
             steps += [
                 lambda: plugin_unused(environments, base, rounds * 2, runs),
                 lambda: warm_call(full, base, rounds, runs),
+                lambda: floors(full, base, rounds),
             ]
             if args.baseline:
                 environments["baseline"] = build_baseline(base, args.baseline)
