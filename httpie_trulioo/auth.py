@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("httpie_trulioo")
 
+# What a call without a profile reads from the environment, all at its first request.
+NO_PROFILE_VARIABLES = ("TRULIOO_PROFILE", *SETTING_VARIABLES, "TRULIOO_CLIENT_ID", "TRULIOO_CLIENT_SECRET")
 PROFILE_MARK = "@"  # http --auth=@dev chooses profile dev; a client id never starts with it
 
 # A multipart upload up to this size is held in memory so that a 401 can be answered by sending
@@ -110,6 +112,7 @@ class TruliooAuth(requests.auth.AuthBase):
         }
         self._environ_given = environ
         self._seen: dict[str, str | None] = {}  # variables as first read, before a full snapshot
+        self._environ_lock = threading.Lock()  # one first read of each variable, whatever the threads
         self._clock = clock
         self._offline = offline
         self._secret_prompt = secret_prompt
@@ -178,23 +181,23 @@ class TruliooAuth(requests.auth.AuthBase):
         A warm call reads a dozen variables one by one; copying the whole environment, as a
         profile or a token request needs, would cost it more than all its other work.
         """
-        if self._environ_given is not None:
-            return self._environ_given.get(name)
-        if name not in self._seen:
-            self._seen[name] = os.environ.get(name)
-        return self._seen[name]
+        with self._environ_lock:
+            if self._environ_given is not None:
+                return self._environ_given.get(name)
+            return self._seen.setdefault(name, os.environ.get(name))
 
     def _environ(self) -> Mapping[str, str]:
         """The whole environment, each variable as this object first read it."""
-        if self._environ_given is None:
-            snapshot = dict(os.environ)
-            for name, value in self._seen.items():
-                if value is None:
-                    snapshot.pop(name, None)
-                else:
-                    snapshot[name] = value
-            self._environ_given = snapshot
-        return self._environ_given
+        with self._environ_lock:
+            if self._environ_given is None:
+                snapshot = dict(os.environ)
+                for name, value in self._seen.items():
+                    if value is None:
+                        snapshot.pop(name, None)
+                    else:
+                        snapshot[name] = value
+                self._environ_given = snapshot
+            return self._environ_given
 
     def _read_settings(self) -> Settings:
         """The settings, read once; with a profile, as ``credentials.choose`` reads them."""
@@ -203,11 +206,11 @@ class TruliooAuth(requests.auth.AuthBase):
                 self._settings = self._choose().settings
             else:
                 # With no profile, choose() reads the variables just so, but this needs no credentials module.
-                variables = {name: self._variable(name) for name in SETTING_VARIABLES}
-                self._settings = load_settings(
-                    {name: value for name, value in variables.items() if value is not None},
-                    **given_settings(self._overrides),
-                )
+                # The client id and secret are read now too, before a refused URL can stop this
+                # request: a later one must not pair other credentials with these settings.
+                variables = {name: self._variable(name) for name in NO_PROFILE_VARIABLES}
+                environ = {name: value for name, value in variables.items() if value is not None}
+                self._settings = load_settings(environ, **given_settings(self._overrides))
         return self._settings
 
     def _warm_token(self) -> str | None:

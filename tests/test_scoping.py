@@ -545,6 +545,27 @@ def test_a_variable_read_on_a_warm_call_keeps_that_value_on_a_later_miss(
     assert server.fake.token_forms[-1]["scope"] == "workflow.studio.api"
 
 
+def test_a_refused_first_request_still_fixes_the_credentials_for_later_ones(
+    server: RunningServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client id and secret are read with the settings, before the URL check can refuse the
+    request: a later request must not pair credentials set in between with the first settings."""
+    for name, value in {
+        "TRULIOO_TOKEN_URL": server.token_url,
+        "TRULIOO_CACHE_DIR": str(cache_dir),
+        "TRULIOO_CLIENT_ID": CLIENT_ID,
+        "TRULIOO_CLIENT_SECRET": CLIENT_SECRET,
+    }.items():
+        monkeypatch.setenv(name, value)
+    auth = TruliooAuth()
+    with pytest.raises(APIHostNotAllowed):
+        auth(requests.Request("GET", "https://elsewhere.example/x").prepare())
+    monkeypatch.setenv("TRULIOO_CLIENT_ID", "someone-else")
+    monkeypatch.setenv("TRULIOO_CLIENT_SECRET", "their-secret")
+    requests.get(server.url + "/x", auth=auth, timeout=10).raise_for_status()
+    assert server.fake.token_forms[-1]["client_id"] == CLIENT_ID
+
+
 # --- unit: the rules themselves ------------------------------------------------------------------
 
 
