@@ -25,7 +25,6 @@ import httpie_trulioo as _package  # its errors load only when one is raised (se
 from .entries import cache_folder, entry_name, folder_problem, is_fresh, load_entry
 from .settings import (
     LOG_LEVELS,
-    SETTING_VARIABLES,
     Settings,
     given_or_variable,
     given_settings,
@@ -42,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("httpie_trulioo")
 
-# What a call without a profile reads from the environment, all at its first request.
-NO_PROFILE_VARIABLES = ("TRULIOO_PROFILE", *SETTING_VARIABLES, "TRULIOO_CLIENT_ID", "TRULIOO_CLIENT_SECRET")
 PROFILE_MARK = "@"  # http --auth=@dev chooses profile dev; a client id never starts with it
 
 # A multipart upload up to this size is held in memory so that a 401 can be answered by sending
@@ -111,8 +108,6 @@ class TruliooAuth(requests.auth.AuthBase):
             "resource": resource,
         }
         self._environ_given = environ
-        self._seen: dict[str, str | None] = {}  # variables as first read, before a full snapshot
-        self._environ_lock = threading.Lock()  # one first read of each variable, whatever the threads
         self._clock = clock
         self._offline = offline
         self._secret_prompt = secret_prompt
@@ -175,29 +170,11 @@ class TruliooAuth(requests.auth.AuthBase):
             "sources": dict(credentials.sources),
         }
 
-    def _variable(self, name: str) -> str | None:
-        """A variable as it was when this object first read it: every later look sees the same value.
-
-        A warm call reads a dozen variables one by one; copying the whole environment, as a
-        profile or a token request needs, would cost it more than all its other work.
-        """
-        with self._environ_lock:
-            if self._environ_given is not None:
-                return self._environ_given.get(name)
-            return self._seen.setdefault(name, os.environ.get(name))
-
     def _environ(self) -> Mapping[str, str]:
-        """The whole environment, each variable as this object first read it."""
-        with self._environ_lock:
-            if self._environ_given is None:
-                snapshot = dict(os.environ)
-                for name, value in self._seen.items():
-                    if value is None:
-                        snapshot.pop(name, None)
-                    else:
-                        snapshot[name] = value
-                self._environ_given = snapshot
-            return self._environ_given
+        """The environment as it was at the first request: every later look sees the same values."""
+        if self._environ_given is None:
+            self._environ_given = dict(os.environ)
+        return self._environ_given
 
     def _read_settings(self) -> Settings:
         """The settings, read once; with a profile, as ``credentials.choose`` reads them."""
@@ -206,11 +183,7 @@ class TruliooAuth(requests.auth.AuthBase):
                 self._settings = self._choose().settings
             else:
                 # With no profile, choose() reads the variables just so, but this needs no credentials module.
-                # The client id and secret are read now too, before a refused URL can stop this
-                # request: a later one must not pair other credentials with these settings.
-                variables = {name: self._variable(name) for name in NO_PROFILE_VARIABLES}
-                environ = {name: value for name, value in variables.items() if value is not None}
-                self._settings = load_settings(environ, **given_settings(self._overrides))
+                self._settings = load_settings(self._environ(), **given_settings(self._overrides))
         return self._settings
 
     def _warm_token(self) -> str | None:
@@ -223,8 +196,9 @@ class TruliooAuth(requests.auth.AuthBase):
         settings = self._read_settings()
         if self._profile_chosen() or not settings.cache_enabled:
             return None
-        client_id = given_or_variable(self._client_id, self._variable, "TRULIOO_CLIENT_ID")
-        secret = given_or_variable(self._client_secret, self._variable, "TRULIOO_CLIENT_SECRET")
+        environ = self._environ()
+        client_id = given_or_variable(self._client_id, environ, "TRULIOO_CLIENT_ID")
+        secret = given_or_variable(self._client_secret, environ, "TRULIOO_CLIENT_SECRET")
         if client_id is None or secret is None:
             return None
         now = self._clock()
@@ -244,7 +218,7 @@ class TruliooAuth(requests.auth.AuthBase):
         return (
             self._choice is not None
             or self._profile is not None
-            or bool((self._variable("TRULIOO_PROFILE") or "").strip())
+            or bool(self._environ().get("TRULIOO_PROFILE", "").strip())
         )
 
     def _choose(self) -> Choice:

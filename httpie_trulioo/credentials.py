@@ -142,7 +142,7 @@ def resolve(
 
 def client_id_of(choice: Choice, given: str | None = None) -> tuple[str, str]:
     """The client id and where it came from; a one-line ConfigurationError when there is none."""
-    found = given_or_variable(given, choice.applying.get, "TRULIOO_CLIENT_ID")
+    found = given_or_variable(given, choice.applying, "TRULIOO_CLIENT_ID")
     if found:
         return found
     from_profile = text_of(choice.values, "client_id")
@@ -210,7 +210,7 @@ def _secret(
     choice: Choice, client_id: str, given: str | None, id_source: str, prompt: SecretPrompt | None
 ) -> tuple[str, str]:
     """The secret and where it came from, in the order this module's docstring states."""
-    found = given_or_variable(given, choice.applying.get, "TRULIOO_CLIENT_SECRET")
+    found = given_or_variable(given, choice.applying, "TRULIOO_CLIENT_SECRET")
     if found:
         return found
     profile = choice.profile

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,15 +45,6 @@ SETTING_NAMES = (
     "token_url", "scope", "token_buffer", "timeout", "cache_dir", "cache_enabled", "api_hosts", "auth_method",
     "audience", "resource",
 )  # fmt: skip
-
-
-def variable_for(key: str) -> str:
-    """The TRULIOO_* variable that sets the same value as a profile key or a setting."""
-    return "TRULIOO_CACHE" if key == "cache_enabled" else "TRULIOO_" + key.upper()
-
-
-# Every variable that load_settings reads when no profile is chosen.
-SETTING_VARIABLES = (*(variable_for(name) for name in SETTING_NAMES), "TRULIOO_LOG")
 
 
 class Settings:
@@ -102,18 +93,21 @@ def text_of(profile: Mapping[str, object], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def variable_for(key: str) -> str:
+    """The TRULIOO_* variable that sets the same value as a profile key or a setting."""
+    return "TRULIOO_CACHE" if key == "cache_enabled" else "TRULIOO_" + key.upper()
+
+
 def given_settings(arguments: Mapping[str, Any]) -> dict[str, Any]:
     """The settings passed as arguments: those that are not None."""
     return {name: value for name, value in arguments.items() if value is not None}
 
 
-def given_or_variable(
-    given: str | None, lookup: Callable[[str], str | None], variable: str
-) -> tuple[str, str] | None:
-    """A value the caller passed, else ``lookup(variable)`` unless it is blank; with where it came from."""
+def given_or_variable(given: str | None, environ: Mapping[str, str], variable: str) -> tuple[str, str] | None:
+    """A value the caller passed, else the variable's unless it is blank, with where it came from."""
     if given:
         return given, ARGUMENT
-    value = lookup(variable)
+    value = environ.get(variable)
     return (value, variable) if value else None
 
 

@@ -523,8 +523,8 @@ def test_one_auth_shared_by_32_threads_asks_once(server: RunningServer, cache_di
 def test_a_variable_read_on_a_warm_call_keeps_that_value_on_a_later_miss(
     server: RunningServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A warm call reads variables one by one; a later miss copies the whole environment, but each
-    variable read before keeps the value it was read with, unset ones too."""
+    """Variables set after a cache hit change nothing for a later miss of the same auth object:
+    neither a profile nor a scope that were unset at its first request."""
     for name, value in {
         "TRULIOO_TOKEN_URL": server.token_url,
         "TRULIOO_CACHE_DIR": str(cache_dir),

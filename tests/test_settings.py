@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from httpie_trulioo.errors import ConfigurationError, InsecureTokenURL
 from httpie_trulioo.profiles import load_profile
-from httpie_trulioo.settings import (
-    DEFAULT_SCOPE,
-    DEFAULT_TOKEN_URL,
-    SETTING_VARIABLES,
-    check_token_url,
-    load_settings,
-)
+from httpie_trulioo.settings import DEFAULT_SCOPE, DEFAULT_TOKEN_URL, check_token_url, load_settings
 
 
 def test_defaults() -> None:
@@ -179,30 +172,3 @@ def test_a_profile_may_ask_for_no_scope(tmp_path: Path) -> None:
     profile = load_profile({"TRULIOO_CONFIG_FILE": str(path), "TRULIOO_PROFILE": "other"})
     settings = load_settings({}, profile=profile)
     assert (settings.scope, settings.auth_method, settings.resource) == ("", "client_secret_basic", "urn:r")
-
-
-class _Recording(Mapping[str, str]):
-    """An environment that notes every variable looked up in it."""
-
-    def __init__(self, values: dict[str, str]) -> None:
-        self.values = values
-        self.asked: set[str] = set()
-
-    def __getitem__(self, name: str) -> str:
-        self.asked.add(name)
-        return self.values[name]
-
-    def __iter__(self) -> Iterator[str]:
-        raise AssertionError("load_settings looks variables up by name, never lists them")
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-
-def test_without_a_profile_settings_read_exactly_the_setting_variables() -> None:
-    """A warm call hands load_settings only SETTING_VARIABLES: a variable read beyond them would be missed."""
-    environ = _Recording({"TRULIOO_API_HOSTS": "api.example.com", "TRULIOO_TOKEN_BUFFER": "30"})
-    settings = load_settings(environ)
-    assert environ.asked == set(SETTING_VARIABLES)
-    assert settings.api_hosts == ("api.example.com",)
-    assert settings.token_buffer == 30.0
