@@ -520,11 +520,9 @@ def test_one_auth_shared_by_32_threads_asks_once(server: RunningServer, cache_di
     assert server.fake.token_requests == 2  # one for the cold start, one after the 401s
 
 
-def test_a_variable_read_on_a_warm_call_keeps_that_value_on_a_later_miss(
-    server: RunningServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Variables set after a cache hit change nothing for a later miss of the same auth object:
-    neither a profile nor a scope that were unset at its first request."""
+@pytest.fixture
+def client_in_environment(server: RunningServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake's token URL, a cache folder of the test's own, and the client in TRULIOO_* variables."""
     for name, value in {
         "TRULIOO_TOKEN_URL": server.token_url,
         "TRULIOO_CACHE_DIR": str(cache_dir),
@@ -532,11 +530,24 @@ def test_a_variable_read_on_a_warm_call_keeps_that_value_on_a_later_miss(
         "TRULIOO_CLIENT_SECRET": CLIENT_SECRET,
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("TRULIOO_PROFILE", raising=False)
+
+
+def _after_a_cache_hit(server: RunningServer) -> tuple[TruliooAuth, list[float]]:
+    """An auth object whose first request was a cache hit, and the clock it reads (a list to move)."""
     requests.get(server.url + "/x", auth=TruliooAuth(), timeout=10).raise_for_status()  # warms the cache
     now = [time.time()]
     auth = TruliooAuth(clock=lambda: now[0])
     requests.get(server.url + "/x", auth=auth, timeout=10).raise_for_status()  # a cache hit
+    return auth, now
+
+
+def test_a_variable_read_on_a_warm_call_keeps_that_value_on_a_later_miss(
+    server: RunningServer, client_in_environment: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Variables set after a cache hit change nothing for a later miss of the same auth object:
+    neither a profile nor a scope that were unset at its first request."""
+    monkeypatch.delenv("TRULIOO_PROFILE", raising=False)
+    auth, now = _after_a_cache_hit(server)
     monkeypatch.setenv("TRULIOO_PROFILE", "no-such-profile")  # would fail the miss, were it read again
     monkeypatch.setenv("TRULIOO_SCOPE", "other.scope")  # read as unset by the hit: stays unset
     now[0] += 2 * 86_400
@@ -546,17 +557,10 @@ def test_a_variable_read_on_a_warm_call_keeps_that_value_on_a_later_miss(
 
 
 def test_a_refused_first_request_still_fixes_the_credentials_for_later_ones(
-    server: RunningServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    server: RunningServer, client_in_environment: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The client id and secret are read with the settings, before the URL check can refuse the
     request: a later request must not pair credentials set in between with the first settings."""
-    for name, value in {
-        "TRULIOO_TOKEN_URL": server.token_url,
-        "TRULIOO_CACHE_DIR": str(cache_dir),
-        "TRULIOO_CLIENT_ID": CLIENT_ID,
-        "TRULIOO_CLIENT_SECRET": CLIENT_SECRET,
-    }.items():
-        monkeypatch.setenv(name, value)
     auth = TruliooAuth()
     with pytest.raises(APIHostNotAllowed):
         auth(requests.Request("GET", "https://elsewhere.example/x").prepare())
@@ -585,21 +589,11 @@ def test_the_refusals_are_typed_errors() -> None:
 
 
 def test_an_auth_object_reads_the_environment_once(
-    server: RunningServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    server: RunningServer, client_in_environment: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Variables changed after the first request change nothing for that object: its token URL, client
     and allowed hosts stay those it started with, whether its first token came from the cache or not."""
-    for name, value in {
-        "TRULIOO_TOKEN_URL": server.token_url,
-        "TRULIOO_CACHE_DIR": str(cache_dir),
-        "TRULIOO_CLIENT_ID": CLIENT_ID,
-        "TRULIOO_CLIENT_SECRET": CLIENT_SECRET,
-    }.items():
-        monkeypatch.setenv(name, value)
-    requests.get(server.url + "/x", auth=TruliooAuth(), timeout=10).raise_for_status()  # warms the cache
-    now = [time.time()]
-    auth = TruliooAuth(clock=lambda: now[0])
-    requests.get(server.url + "/x", auth=auth, timeout=10).raise_for_status()  # a cache hit
+    auth, now = _after_a_cache_hit(server)
     assert server.fake.token_requests == 1
     monkeypatch.setenv("TRULIOO_TOKEN_URL", "https://auth-api.trulioo.com/connect/token")
     monkeypatch.setenv("TRULIOO_CLIENT_ID", "someone-else")
