@@ -249,6 +249,16 @@ def plugin_unused(
         )
 
 
+def warm_the_cache(full: Environment, env: dict[str, str], url: str, work: Path) -> list[str]:
+    """Run ``http -A trulioo`` once, so that a token is in the default cache folder; return that command."""
+    trulioo = [full.http, "--ignore-stdin", "-b", "-A", "trulioo", "-a", AUTH, "GET", url]
+    run(trulioo, env, work)
+    cache = full.home / ".cache" / "httpie-trulioo"
+    if not list(cache.glob("*.json")):
+        raise SystemExit(f"no token was cached in the default folder {cache}")
+    return trulioo
+
+
 def warm_call(full: Environment, work: Path, rounds: int, runs: int, baseline: str = "") -> None:
     """2. A warm-cache call, default cache folder: in-process, instructions, whole-process wall.
 
@@ -258,11 +268,7 @@ def warm_call(full: Environment, work: Path, rounds: int, runs: int, baseline: s
     with RunningServer(FakeTrulioo()) as server:
         env = full.env(server.token_url)
         url = server.url + "/wfs/interpreter-v2/flow/FLOW-1"
-        trulioo = [full.http, "--ignore-stdin", "-b", "-A", "trulioo", "-a", AUTH, "GET", url]
-        run(trulioo, env, work)  # a token in the default cache folder
-        cache = full.home / ".cache" / "httpie-trulioo"
-        if not list(cache.glob("*.json")):
-            raise SystemExit(f"no token was cached in the default folder {cache}")
+        trulioo = warm_the_cache(full, env, url, work)
         (token,) = server.fake.issued
         bearer = [full.http, "--ignore-stdin", "-b", "-A", "bearer", "-a", token, "GET", url]
 
@@ -328,12 +334,14 @@ def floors(full: Environment, work: Path, rounds: int) -> None:
         with RunningServer(FakeTrulioo()) as server:
             env = full.env(server.token_url)
             url = server.url + "/wfs/interpreter-v2/flow/FLOW-1"
-            run([full.http, "--ignore-stdin", "-b", "-A", "trulioo", "-a", AUTH, "GET", url], env, work)
+            warm_the_cache(full, env, url, work)
             imports, preloaded = [], []
             for _ in range(rounds):
                 imports.append(float(run([full.python, "-c", IMPORT_EMPTY], env, work)))
                 command = [full.python, "-c", FIRST_CALL, url, "trulioo", AUTH, "preloaded"]
                 preloaded.append(float(run(command, env, work)))
+            if server.fake.token_requests != 1:
+                raise SystemExit("a warm call of figure 2d asked for a token: it measured a miss")
     finally:
         empty.unlink()
     figure = "2d. floor: importing one empty module of the package, in-process"
