@@ -8,8 +8,6 @@ traceback: so ``get_auth()`` only builds the auth object, and every check happen
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from httpie.plugins import AuthPlugin
 
 __version__ = "0.1.0"
@@ -31,7 +29,10 @@ __all__ = [
     "__version__",
 ]
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
 if TYPE_CHECKING:
+    from typing import Any
+
     from .auth import TruliooAuth
     from .errors import (
         APIHostNotAllowed,

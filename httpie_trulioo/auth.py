@@ -1,42 +1,33 @@
-"""``TruliooAuth``: a requests auth that sends a cached client-credentials bearer token.
+"""``TruliooAuth``: a requests auth that sends a client-credentials bearer token and answers a 401.
 
-Most calls find a fresh token in the cache, in a new process each time: such a call loads this
-module, ``settings``, ``urls`` and ``entries``, and nothing else of the package. Everything else
-(the profile, the secret sources, the token request, writing the cache) loads when a call needs
-it, through ``credentials`` and ``keeper``.
+The token comes from ``provider.Provider``, the one path to a token. This module adapts it to
+requests: it checks where the request goes before any token is had, sets the header, keeps the
+token from following a redirect elsewhere, and resends a request once when the API refuses a
+cached token. ``for_httpie`` is what the HTTPie plugin builds.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import requests
 
-import httpie_trulioo as _package  # its errors load only when one is raised (see _package.__getattr__)
-
-from .entries import cache_folder, entry_name, folder_problem, is_fresh, load_entry
-from .settings import (
-    LOG_LEVELS,
-    Settings,
-    given_or_variable,
-    given_settings,
-    load_settings,
-    note_secret_source,
-    who,
-)
+from .credentials import Choice, Credentials, SecretPrompt, choose
+from .provider import Provider
+from .settings import log_to_stderr
+from .token import fingerprint
 from .urls import Origin, check_api_url, origin_of
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
 if TYPE_CHECKING:
-    from .credentials import Choice, SecretPrompt
-    from .keeper import Keeper
+    from typing import Any
+
     from .token import Token
 
 log = logging.getLogger("httpie_trulioo")
@@ -46,8 +37,6 @@ PROFILE_MARK = "@"  # http --auth=@dev chooses profile dev; a client id never st
 # A multipart upload up to this size is held in memory so that a 401 can be answered by sending
 # it again; identity documents and selfies are a few megabytes.
 MAX_BUFFERED_UPLOAD = 64 << 20
-# What an offline preview shows when no fresh token is cached: plainly not a token.
-OFFLINE_PLACEHOLDER = "<token-not-fetched-offline>"
 
 
 class TruliooAuth(requests.auth.AuthBase):
@@ -86,16 +75,16 @@ class TruliooAuth(requests.auth.AuthBase):
         """Keep the arguments; the environment is read at the first request.
 
         ``offline=True`` never asks the token endpoint (``http --offline``): requests carry the
-        cached token if it is fresh, else ``OFFLINE_PLACEHOLDER``. ``secret_prompt(client_id,
+        cached token if it is fresh, else ``provider.OFFLINE_PLACEHOLDER``. ``secret_prompt(client_id,
         token_url)``, when given, is asked for a secret that no other source has; it returns
         None when no one can be asked (``secret_sources.ask_on_terminal`` is the plugin's).
         ``proxies`` are those the request goes through besides the environment's (HTTPie's
         ``--proxy``): a token is never sent through one over plain http.
         """
-        self._client_id = client_id
         self._client_secret = client_secret
         self._profile = profile
-        self._overrides: dict[str, Any] = {
+        self._arguments: dict[str, Any] = {
+            "client_id": client_id,
             "token_url": token_url,
             "scope": scope,
             "token_buffer": token_buffer,
@@ -107,45 +96,33 @@ class TruliooAuth(requests.auth.AuthBase):
             "audience": audience,
             "resource": resource,
         }
-        self._environ_given = environ
+        self._environ = environ
         self._clock = clock
         self._offline = offline
         self._secret_prompt = secret_prompt
         self._proxies = dict(proxies or {})
         self._choice: Choice | None = None
-        self._settings: Settings | None = None
-        self._secret_noted = False
-        self._keeper: Keeper | None = None
-        self._lock = threading.Lock()  # so that threads sharing this object configure it once
-
-    @classmethod
-    def from_choice(cls, choice: Choice, client_id: str, client_secret: str) -> TruliooAuth:
-        """An auth object for a profile and settings already chosen (``credentials.choose``)."""
-        auth = cls(client_id, client_secret, profile=choice.profile)
-        auth._choice = choice
-        return auth
+        self._provider: Provider | None = None
+        self._lock = threading.Lock()  # so that threads sharing this object read the settings once
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Set ``Authorization: Bearer …`` and a hook that keeps the token home and answers a 401.
 
-        The request's URL is checked first (https, an allowed host), before any token is had.
+        The request's URL is checked first (https, an allowed host), before any secret is looked for.
         """
         url = request.url or ""
-        origin = check_api_url(url, self._read_settings().api_hosts)
+        origin = check_api_url(url, self.choice().settings.api_hosts)
         if origin[0] == "http":
             _refuse_a_proxy(url, origin[1], self._proxies)
+        provider = self.provider()
         if self._offline:
-            request.headers["Authorization"] = f"Bearer {self._configure().offline_token()}"
+            request.headers["Authorization"] = f"Bearer {provider.offline_token()}"
             return request
-        access_token = self._warm_token() if self._keeper is None else None
-        from_cache = access_token is not None
-        if access_token is None:
-            token, from_cache = self._configure().obtain()
-            access_token = token.access_token
-        request.headers["Authorization"] = f"Bearer {access_token}"
+        token, from_cache = provider.token()
+        request.headers["Authorization"] = f"Bearer {token.access_token}"
         if from_cache:
             _buffer_multipart(request)
-        hook = _TokenGuard(self, origin, access_token, request.body, retry=from_cache)
+        hook = _TokenGuard(self, origin, token.access_token, request.body, retry=from_cache)
         request.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return request
 
@@ -155,100 +132,36 @@ class TruliooAuth(requests.auth.AuthBase):
         ``min_ttl``: the cached one only if it lives at least that many seconds more.
         ``renew``: a new one whatever is cached, which it replaces.
         """
-        return self._configure().obtain(min_ttl=min_ttl, renew=renew)[0]
+        return self.provider().token(min_ttl=min_ttl, renew=renew)[0]
 
     def describe(self) -> dict[str, Any]:
         """The token URL, scope, client id and profile in use, and where each came from; never the secret."""
-        credentials = self._configure().credentials
-        return {
-            "token_url": credentials.settings.token_url,
-            "scope": credentials.settings.scope,
-            "client_id": credentials.client_id,
-            "audience": credentials.settings.audience,
-            "resource": credentials.settings.resource,
-            "profile": credentials.profile,
-            "sources": dict(credentials.sources),
-        }
+        return self.provider().credentials.describe()
 
-    def _environ(self) -> Mapping[str, str]:
-        """The environment as it was at the first request: every later look sees the same values."""
-        if self._environ_given is None:
-            self._environ_given = dict(os.environ)
-        return self._environ_given
-
-    def _read_settings(self) -> Settings:
-        """The settings, read once; with a profile, as ``credentials.choose`` reads them."""
-        if self._settings is None:
-            if self._profile_chosen():
-                self._settings = self._choose().settings
-            else:
-                # With no profile, choose() reads the variables just so, but this needs no credentials module.
-                self._settings = load_settings(self._environ(), **given_settings(self._overrides))
-        return self._settings
-
-    def _warm_token(self) -> str | None:
-        """A fresh token from the cache, if the client id and secret are at hand; else None.
-
-        At hand: passed, or in TRULIOO_CLIENT_ID and TRULIOO_CLIENT_SECRET, with no profile, which
-        is where ``credentials.resolve`` would find them first. Any other call, and a miss, goes
-        the keeper's way, which looks again and says why it missed.
-        """
-        settings = self._read_settings()
-        if self._profile_chosen() or not settings.cache_enabled:
-            return None
-        environ = self._environ()
-        client_id = given_or_variable(self._client_id, environ, "TRULIOO_CLIENT_ID")
-        secret = given_or_variable(self._client_secret, environ, "TRULIOO_CLIENT_SECRET")
-        if client_id is None or secret is None:
-            return None
-        now = self._clock()
-        entry = _fresh_entry(settings, client_id[0], secret[0], now)
-        if entry is None:
-            return None
-        access_token: str = entry["token"]
-        self._secret_noted = True  # a keeper made after a 401 need not say it again
-        if log.isEnabledFor(logging.INFO):
-            context = who(None, client_id[0], settings.token_url)
-            note_secret_source(context, secret[1])
-            describe_hit(context, "cache", access_token, entry["expires_at"] - now)
-        return access_token
-
-    def _profile_chosen(self) -> bool:
-        """Tell whether a profile is chosen: already (``from_choice``), by name, or by TRULIOO_PROFILE."""
-        return (
-            self._choice is not None
-            or self._profile is not None
-            or bool(self._environ().get("TRULIOO_PROFILE", "").strip())
-        )
-
-    def _choose(self) -> Choice:
-        """The profile and the settings, read once: all that checking a URL needs."""
+    def choice(self) -> Choice:
+        """The profile and the settings, read once from the environment as it was at the first request."""
         if self._choice is None:
-            from .credentials import choose  # noqa: PLC0415 - a warm call without a profile needs none of it
-
-            given = [name for name in ("client_id", "client_secret") if getattr(self, f"_{name}")]
-            self._choice = choose(
-                self._environ(), profile=self._profile, overrides=self._overrides, given=given
-            )
+            with self._lock:
+                if self._choice is None:
+                    self._choice = choose(
+                        self._environ if self._environ is not None else dict(os.environ),
+                        profile=self._profile,
+                        arguments=self._arguments,
+                        secret_given=bool(self._client_secret),
+                    )
         return self._choice
 
-    def _configure(self) -> Keeper:
-        """The credentials and their token keeper, worked out once (one prompt, whatever the threads)."""
-        if self._keeper is None:
+    def provider(self) -> Provider:
+        """The provider of this object's tokens, made once (one prompt, whatever the threads)."""
+        if self._provider is None:
+            choice = self.choice()
             with self._lock:
-                if self._keeper is None:
-                    from .credentials import resolve  # noqa: PLC0415 - see _warm_token
-                    from .keeper import Keeper  # noqa: PLC0415 - see _warm_token
-
-                    credentials = resolve(
-                        self._choose(),
-                        client_id=self._client_id,
-                        client_secret=self._client_secret,
-                        prompt=self._secret_prompt,
-                        note=not self._secret_noted,
+                if self._provider is None:
+                    credentials = Credentials(
+                        choice, client_secret=self._client_secret, prompt=self._secret_prompt
                     )
-                    self._keeper = Keeper(credentials, self._clock)
-        return self._keeper
+                    self._provider = Provider(credentials, self._clock)
+        return self._provider
 
 
 def for_httpie(username: str | None, password: str | None) -> TruliooAuth:
@@ -286,21 +199,6 @@ def keep_dependencies_importable() -> None:
         sys.path.append(folder)
 
 
-def log_to_stderr() -> None:
-    """Show warnings on stderr; also decisions with TRULIOO_LOG=info, and lock waits with debug.
-
-    A bad TRULIOO_LOG value is reported at request time, with the other settings.
-    """
-    logger = logging.getLogger("httpie_trulioo")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("httpie-trulioo: %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
-    level = os.environ.get("TRULIOO_LOG", "").strip().lower()
-    logger.setLevel(level.upper() if level in LOG_LEVELS else logging.WARNING)
-
-
 def _ask_on_terminal(client_id: str, token_url: str) -> str | None:
     """The plugin's own prompt, loaded only when no other source has the secret."""
     from .secret_sources import ask_on_terminal  # noqa: PLC0415 - most calls never prompt
@@ -318,54 +216,14 @@ def _httpie_arguments() -> object:
     return getattr(getattr(definition, "parser", None), "args", None)
 
 
-def _fresh_entry(settings: Settings, client_id: str, secret: str, now: float) -> dict[str, Any] | None:
-    """The cache entry of these credentials if its token is fresh at ``now``; else None."""
-    folder = cache_folder(settings.cache_dir)
-    if folder_problem(folder):
-        return None  # the keeper's way says why
-    name = entry_name(
-        settings.token_url,
-        settings.scope,
-        client_id,
-        secret,
-        audience=settings.audience,
-        resource=settings.resource,
-    )
-    fields = (settings.token_url, settings.scope, client_id, settings.audience, settings.resource)
-    entry, _ = load_entry(folder, name, *fields)
-    if entry is None:
-        return None
-    return entry if is_fresh(entry["expires_at"], entry["obtained_at"], now, settings.token_buffer) else None
-
-
-def describe_hit(context: str, where: str, access_token: str, seconds_left: float) -> None:
-    """Log a cache hit with the token's fingerprint and how long it has left (TRULIOO_LOG=info)."""
-    if log.isEnabledFor(logging.INFO):
-        log.info(
-            "%s %s hit: token …%s expires in %s",
-            context,
-            where,
-            fingerprint(access_token),
-            duration(seconds_left),
-        )
-
-
-def fingerprint(access_token: str) -> str:
-    """Six hex digits that tell tokens apart in logs without revealing them."""
-    return hashlib.sha256(access_token.encode()).hexdigest()[-6:]
-
-
-def duration(seconds: float) -> str:
-    """A time left, for a log line: in minutes from 90 seconds on."""
-    return f"{seconds / 60:.0f} min" if abs(seconds) >= 90 else f"{seconds:.0f} s"
-
-
 def _refuse_a_proxy(url: str, host: str, given: Mapping[str, str]) -> None:
     """Refuse a plain-http request that a proxy would carry: the token would cross it in clear."""
     from requests.utils import get_environ_proxies, select_proxy  # noqa: PLC0415 - plain http only
 
     if select_proxy(url, {**get_environ_proxies(url), **given}):
-        raise _package.InsecureAPIURL(
+        from .errors import InsecureAPIURL  # noqa: PLC0415 - loaded only when raised
+
+        raise InsecureAPIURL(
             f"refusing to send the Trulioo token over plain http to {host} through a proxy "
             f"(HTTP_PROXY, ALL_PROXY or --proxy): add {host} to NO_PROXY, or use https://."
         )
@@ -379,7 +237,7 @@ class _TokenGuard:
     redirect to another origin has the token taken off here first. Only a 401 to the request the
     token was attached to counts: from the same origin, to a request that carried that token; a
     401 from anywhere else must not bring a new one. Then the cached token is replaced once, and
-    the request sent again, by ``keeper.answer_401``.
+    the request sent again, by ``_answer_401``.
     """
 
     def __init__(self, auth: TruliooAuth, origin: Origin, sent: str, body: object, *, retry: bool) -> None:
@@ -399,9 +257,7 @@ class _TokenGuard:
         if response.status_code != 401 or self.used or not self._answers_our_request(response):
             return response
         self.used = True
-        from .keeper import answer_401  # noqa: PLC0415 - most calls never meet a 401
-
-        return answer_401(self, response, kwargs)
+        return _answer_401(self, response, kwargs)
 
     def keep_home(self, response: requests.Response, copied: requests.PreparedRequest) -> None:
         """Take the token off ``copied``, which requests copies to follow a redirect elsewhere."""
@@ -426,6 +282,91 @@ def _start_of(body: object) -> int | None:
         return int(stream.tell())
     except (AttributeError, OSError, ValueError):
         return None  # a pipe, or a stream with no position
+
+
+def _answer_401(guard: _TokenGuard, response: requests.Response, kwargs: dict[str, Any]) -> requests.Response:
+    """Replace the token the API refused, once, and send the request again with the new one.
+
+    The body is resent whole: bytes as they are (a multipart upload was read into bytes before
+    the first send), a file rewound to where it started. A stream that cannot be read twice is
+    never resent, so it is never sent empty or cut short; the 401 is shown and the new token is
+    kept for the next run.
+    """
+    provider = guard.auth.provider()
+    log.info(
+        "%s the API answered 401 to token …%s: getting another",
+        provider.context,
+        fingerprint(guard.rejected),
+    )
+    access_token = provider.token(rejected=guard.rejected)[0].access_token
+    request = response.request
+    body = _rewound(guard, request.body)
+    if body is _CANNOT_REPLAY:
+        log.warning(
+            "%s the API answered 401 to the cached token; a new token was fetched, but this "
+            "request's body is a stream that cannot be sent twice: run the command again.",
+            provider.context,
+        )
+        return response
+    response.content  # noqa: B018 - drain the first answer so its connection can be reused
+    response.close()
+    retry = request.copy()
+    retry.body = body  # type: ignore[assignment]  # requests accepts any body it prepared
+    retry.headers["Authorization"] = f"Bearer {access_token}"
+    from requests.cookies import extract_cookies_to_jar  # noqa: PLC0415 - only a 401 needs it
+
+    extract_cookies_to_jar(retry._cookies, request, response.raw)  # type: ignore[attr-defined,no-untyped-call]
+    retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
+    assert response.connection is not None  # noqa: S101 - requests sets it on every response
+    log.info(
+        "%s resending %s %s with token …%s",
+        provider.context,
+        retry.method,
+        retry.url,
+        fingerprint(access_token),
+    )
+    second = response.connection.send(retry, **kwargs)
+    second.history.append(response)
+    second.request = retry
+    # requests builds a redirect from the request it was first given, not from this one.
+    request.headers["Authorization"] = retry.headers["Authorization"]
+    if second.is_redirect:
+        guard.keep_home(second, request)
+    return second
+
+
+def _rewound(guard: _TokenGuard, body: object) -> object:
+    """The body to send again, rewound to where it started; _CANNOT_REPLAY when it cannot be."""
+    if body is None or isinstance(body, (bytes, str)):
+        return body
+    if body is not guard.body or guard.start is None:
+        return _CANNOT_REPLAY
+    stream: Any = body
+    try:
+        stream.seek(guard.start)
+    except (OSError, ValueError):
+        return _CANNOT_REPLAY
+    if "read" in vars(stream):
+        # HTTPie wraps a file body's read() to echo what is sent (http -v); the resend reads
+        # through the file's own read(), so the body is not shown a second time.
+        return _PlainReader(stream)
+    return body
+
+
+_CANNOT_REPLAY = object()
+
+
+class _PlainReader:
+    """A file read through its class's own ``read()``, past any wrapper set on the instance."""
+
+    def __init__(self, stream: Any) -> None:
+        """Wrap ``stream``, already rewound."""
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        """Read as the file itself would."""
+        data: bytes = type(self._stream).read(self._stream, size)
+        return data
 
 
 def _buffer_multipart(request: requests.PreparedRequest) -> None:

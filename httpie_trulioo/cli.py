@@ -13,19 +13,20 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from . import __version__
-from .auth import TruliooAuth, fingerprint, log_to_stderr
-from .cache import Entry, TokenCache
-from .credentials import Choice, choose, client_id_of, profiles_by_client, token_identity
-from .entries import cache_folder, folder_problem, is_fresh
+from .cache import Entry, TokenCache, TokenKey, cache_folder, folder_problem
+from .credentials import Choice, Credentials, choose, profiles_by_key
 from .errors import ConfigurationError, TruliooError
 from .profiles import config_file
+from .provider import LOCK_GRACE, Provider
 from .secret_sources import ask_on_terminal, forget_in_keyring, store_in_keyring, usable_keyring
-from .settings import Settings, load_settings
-from .token import jwt_claims
+from .settings import Settings, load_settings, log_to_stderr
+from .token import VALID, duration, fingerprint, freshness, jwt_claims
 from .urls import token_host, without_userinfo
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
+if TYPE_CHECKING:
+    from typing import Any
 
 CLAIMS = ("scope", "aud", "client_id", "exp")
 
@@ -52,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Trulioo client-credentials tokens, as http --auth-type=trulioo caches them.",
         epilog="Settings come from --profile, TRULIOO_PROFILE and TRULIOO_* variables, as for the plugin.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     choosing = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     choosing.add_argument(
@@ -139,6 +140,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (the lookup costs milliseconds)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        """Print ``httpie-trulioo VERSION`` and exit."""
+        from importlib.metadata import version  # noqa: PLC0415 - see the class docstring
+
+        parser.exit(message=f"{parser.prog} {version('httpie-trulioo')}\n")
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -149,9 +160,14 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _credentials(profile: str | None, **kwargs: Any) -> Credentials:
+    """The chosen client: by --profile, else as the plugin chooses it."""
+    return Credentials(choose(os.environ, profile=profile), **kwargs)
+
+
 def _token(args: argparse.Namespace) -> int:
-    auth = TruliooAuth(profile=args.profile, secret_prompt=ask_on_terminal)
-    token = auth.token(min_ttl=args.min_ttl, renew=args.refresh)
+    provider = Provider(_credentials(args.profile, prompt=ask_on_terminal))
+    token, _ = provider.token(min_ttl=args.min_ttl, renew=args.refresh)
     expires_in = int(token.expires_at - time.time()) if token.expires_at is not None else None
     if args.min_ttl and (expires_in is None or expires_in < args.min_ttl):
         print(
@@ -167,7 +183,7 @@ def _token(args: argparse.Namespace) -> int:
         "fingerprint": fingerprint(token.access_token),
         "expires_at": _iso(token.expires_at),
         "expires_in": expires_in,
-        **auth.describe(),
+        **provider.credentials.describe(),
         "granted_scope": token.scope,  # as the server answered; None if it did not say
     }
     print(json.dumps(details, indent=2))
@@ -180,24 +196,20 @@ def _settings() -> Settings:
 
 
 def _cache(settings: Settings) -> TokenCache:
-    return TokenCache(cache_folder(settings.cache_dir), lock_timeout=settings.timeout)
+    return TokenCache(cache_folder(settings), lock_timeout=settings.timeout + LOCK_GRACE)
 
 
-def _whose(choice: Choice, client_id: str) -> str:
-    profile = f" (profile {choice.profile})" if choice.profile else ""
-    return f"client {client_id!r} at {token_host(choice.settings.token_url)}{profile}"
+def _whose(credentials: Credentials) -> str:
+    settings = credentials.settings
+    profile = f" (profile {settings.profile})" if settings.profile else ""
+    return f"client {credentials.client_id!r} at {token_host(settings.token_url)}{profile}"
 
 
 def _of_choice(choice: Choice) -> tuple[str, Callable[[Entry], bool]]:
-    """Whose tokens the chosen credentials get, and a test for them: same token URL, scope and client."""
-    client_id, _ = client_id_of(choice)
-    wanted = token_identity(choice.settings, client_id)
-    return _whose(choice, client_id), lambda entry: _identity(entry) == wanted
-
-
-def _identity(entry: Entry) -> tuple[str, ...]:
-    """What a cached token is for, as ``credentials.token_identity`` says it."""
-    return (entry.token_url, entry.scope, entry.client_id, entry.audience, entry.resource)
+    """Whose tokens the chosen credentials get, and a test for them: the same ``TokenKey``."""
+    credentials = Credentials(choice)
+    wanted = TokenKey.of(credentials.settings)
+    return _whose(credentials), lambda entry: entry.key == wanted
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -206,14 +218,14 @@ def _status(args: argparse.Namespace) -> int:
     now = time.time()
     problem = folder_problem(cache.folder) if os.path.exists(cache.folder) else ""
     entries = [] if problem else [entry for _, entry in cache.entries()]
-    if args.check or args.profile:
-        whose, belongs = _of_choice(choose(os.environ, profile=args.profile))
+    if args.check:
+        return _check(Provider(_credentials(args.profile)), now)
+    if args.profile:
+        _, belongs = _of_choice(choose(os.environ, profile=args.profile))
         entries = [entry for entry in entries if belongs(entry)]
-        if args.check:
-            return _check(entries, whose, now, settings.token_buffer)
     profiles = config_file(os.environ)
     try:
-        by_client = profiles_by_client(os.environ)
+        by_client = profiles_by_key(os.environ)
         profiles_state = "" if os.path.exists(profiles) else " (none yet)"
     except ConfigurationError as exc:
         by_client, profiles_state = {}, f" (cannot be used: {str(exc).removeprefix(profiles)})"
@@ -252,7 +264,7 @@ def _status(args: argparse.Namespace) -> int:
                 _printable(row["granted_scope"]) or "-",
                 *(row[name] or "-" for name in extra),
                 _local(entry.token.expires_at or 0.0),
-                _in(row["expires_in"]),
+                _left(row["expires_in"]),
                 "…" + row["fingerprint"],
                 row["state"],
             ]
@@ -266,21 +278,25 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(entries: list[Entry], whose: str, now: float, token_buffer: float) -> int:
-    """One line on the chosen credentials' best cached token; 0 only if the plugin would send it."""
-    if not entries:
+def _check(provider: Provider, now: float) -> int:
+    """One line on the chosen credentials' cached token, as the plugin's first look sees it.
+
+    Exit 0 only if the plugin would send it.
+    """
+    whose = _whose(provider.credentials)
+    token, why = provider.cached()
+    if token is None:
         print(f"no cached token for {whose}")
         return 1
-    best = max(entries, key=lambda entry: entry.token.expires_at or 0.0)
-    state = _state(best, now, token_buffer)
-    expires_at = best.token.expires_at or 0.0
+    state = "valid" if why == VALID else why
+    expires_at = token.expires_at or 0.0
     when = (
-        f"expires in {_in(int(expires_at - now))}"
-        if state != "expired"
-        else f"expired at {_local(expires_at)}"
+        f"expired at {_local(expires_at)}"
+        if state == "expired"
+        else f"expires in {_left(int(expires_at - now))}"
     )
-    print(f"{state}: token …{fingerprint(best.token.access_token)} for {whose}, {when}")
-    return 0 if state == "valid" else 1
+    print(f"{state}: token …{fingerprint(token.access_token)} for {whose}, {when}")
+    return 0 if why == VALID else 1
 
 
 def _folder_state(folder: str, problem: str) -> str:
@@ -292,31 +308,29 @@ def _folder_state(folder: str, problem: str) -> str:
 
 
 def _state(entry: Entry, now: float, token_buffer: float) -> str:
-    """valid, refresh due or expired: what the plugin would do with this token now."""
-    token = entry.token
-    expires_at = token.expires_at or 0.0
-    if now >= expires_at:
-        return "expired"
-    return "valid" if is_fresh(expires_at, token.obtained_at, now, token_buffer) else "refresh due"
+    """valid, refresh due or expired: what the plugin would do with this token now (``token.freshness``)."""
+    state = freshness(entry.token, now, token_buffer)
+    return "valid" if state == VALID else state
 
 
 def _describe(
     entry: Entry,
     now: float,
     token_buffer: float,
-    by_client: dict[tuple[str, ...], list[str]],
+    by_client: dict[TokenKey, list[str]],
     with_claims: bool,
 ) -> dict[str, Any]:
     token = entry.token
+    key = entry.key
     expires_at = token.expires_at or 0.0
     row: dict[str, Any] = {
-        "client_id": entry.client_id,
-        "profiles": by_client.get(_identity(entry), []),
-        "token_url": without_userinfo(entry.token_url),  # an older version may have kept one
-        "scope": entry.scope,
+        "client_id": key.client_id,
+        "profiles": by_client.get(key, []),
+        "token_url": without_userinfo(key.token_url),  # never one a token request took, but shown safe
+        "scope": key.scope,
         "granted_scope": token.scope,
-        "audience": entry.audience,
-        "resource": entry.resource,
+        "audience": key.audience,
+        "resource": key.resource,
         "fingerprint": fingerprint(token.access_token),
         "obtained_at": _iso(token.obtained_at),
         "expires_at": _iso(expires_at),
@@ -342,7 +356,7 @@ def _clear(args: argparse.Namespace) -> int:
     belongs: Callable[[Entry], bool] = lambda entry: True  # noqa: E731 - the default of two choices
     if args.client_id is not None:
         whose = f" of client {args.client_id!r}"
-        belongs = lambda entry: entry.client_id == args.client_id  # noqa: E731
+        belongs = lambda entry: entry.key.client_id == args.client_id  # noqa: E731
     elif args.profile is not None:
         whose = f" of profile {args.profile!r}"
         belongs = _of_choice(choose(os.environ, profile=args.profile))[1]
@@ -372,16 +386,17 @@ def _remove(cache: TokenCache, belongs: Callable[[Entry], bool], *, leftovers: b
 
 
 def _login(args: argparse.Namespace) -> int:
-    choice = choose(os.environ, profile=args.profile, given=("client_secret",))
-    client_id, _ = client_id_of(choice)
+    choice = choose(os.environ, profile=args.profile, secret_given=True)
+    client_id = Credentials(choice).client_id
     token_url = choice.settings.token_url
     usable_keyring()  # before anyone types a secret that could not be kept
     secret = _secret_from_stdin() if args.secret_stdin else ask_on_terminal(client_id, token_url)
     if secret is None:
         raise ConfigurationError("no terminal to ask for the secret on: pipe it to login --secret-stdin.")
-    TruliooAuth.from_choice(choice, client_id, secret).token(renew=True)
+    credentials = Credentials(choice, client_secret=secret)
+    Provider(credentials).token(renew=True)
     backend = store_in_keyring(token_url, client_id, secret)
-    print(f"logged in {_whose(choice, client_id)}: the secret works and is kept in the keyring ({backend})")
+    print(f"logged in {_whose(credentials)}: the secret works and is kept in the keyring ({backend})")
     return 0
 
 
@@ -394,7 +409,7 @@ def _secret_from_stdin() -> str:
 
 def _logout(args: argparse.Namespace) -> int:
     choice = choose(os.environ, profile=args.profile)
-    client_id, _ = client_id_of(choice)
+    client_id = Credentials(choice).client_id
     whose, belongs = _of_choice(choice)
     forgotten = forget_in_keyring(choice.settings.token_url, client_id)
     removed = _remove(_cache(choice.settings), belongs, leftovers=False)
@@ -431,14 +446,9 @@ def _local(epoch: float) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S ") + (moment.strftime("%Z") or moment.strftime("%z"))
 
 
-def _in(seconds: int) -> str:
-    if seconds <= 0:
-        return "-"
-    if seconds < 90:
-        return f"{seconds} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
+def _left(seconds: int) -> str:
+    """Time left, for a table: "-" when none is."""
+    return duration(seconds) if seconds > 0 else "-"
 
 
 if __name__ == "__main__":

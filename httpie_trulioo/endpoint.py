@@ -1,28 +1,38 @@
-"""The one place that talks to the token endpoint."""
+"""The one place that talks to the token endpoint: the client-credentials request, sent and read.
+
+``client_credentials_request`` builds the form and headers with no I/O; ``fetch_token`` sends
+them and reads the answer, within one deadline.
+"""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
+import math
 import socket
 import ssl
 import threading
-import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from urllib.parse import quote_plus, urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from . import __version__
-from .echoes import SecretEcho
-from .errors import InvalidTokenResponse, TokenEndpointUnreachable
-from .grant import client_credentials_request
-from .settings import DEFAULT_AUTH_METHOD
-from .token import Token, parse_token_response, raise_for_failure
+from .errors import InvalidTokenResponse, TokenEndpointUnreachable, TokenRequestFailed
+from .secret_echo import SecretEcho
+from .token import Token, is_token_text, token_expiry
 from .urls import check_token_url, is_loopback
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+BASIC = "client_secret_basic"
 
 # A token answer is a few kilobytes; reading at most this much keeps a broken or hostile
 # endpoint from filling memory.
@@ -32,42 +42,96 @@ _CHUNK = 64 * 1024
 # plain-http request to this machine never carries the secret to a proxy in clear.
 _NO_PROXY: dict[str, str | None] = {"http": None, "https": None, "all": None}
 
+# Long enough for any real error_description, short enough to keep the error on one line.
+MAX_DESCRIPTION = 200
+# What stands in an error message for server text that echoes the client secret.
+WITHHELD = "<withheld: it quotes the client secret>"
+# Far past MAX_LIFETIME: a larger integer ExpiresIn is clamped here before float() sees it.
+_HUGE = 10**12
 
-def fetch_token(
-    *,
-    token_url: str,
-    scope: str,
-    client_id: str,
-    client_secret: str,
-    timeout: float,
-    clock: Callable[[], float] = time.time,
-    auth_method: str = DEFAULT_AUTH_METHOD,
-    audience: str = "",
-    resource: str = "",
-) -> Token:
-    """POST the client-credentials form to ``token_url`` and return the token it answers with.
+# Hints for OAuth 2.0 errors (RFC 6749 section 5.2, RFC 8707 section 2), by the error and by
+# whether the field it is about (the scope, the resource) was sent.
+_HINTS = {
+    ("invalid_scope", True): (
+        "check TRULIOO_SCOPE: this client may not be allowed the scope asked for "
+        "(an empty TRULIOO_SCOPE asks for none)."
+    ),
+    ("invalid_scope", False): (
+        "no scope was asked for (TRULIOO_SCOPE is empty): set TRULIOO_SCOPE to one this client is allowed."
+    ),
+    ("invalid_target", True): "check TRULIOO_RESOURCE: this server does not accept it for this client.",
+    ("invalid_target", False): "this server may want a resource indicator: set TRULIOO_RESOURCE.",
+    ("unsupported_grant_type", True): "this server or client does not allow the client_credentials grant.",
+    ("unauthorized_client", True): "this client is not allowed the client_credentials grant.",
+}
+# When the server says why in its own words, a guess of ours could contradict it: this hint only
+# names what shapes the request.
+_NEUTRAL_HINT = (
+    "see the server's reason; what is sent is set by TRULIOO_TOKEN_URL, TRULIOO_AUTH_METHOD, "
+    "TRULIOO_SCOPE, TRULIOO_AUDIENCE and TRULIOO_RESOURCE."
+)
+# How the client authenticated, where that put the credentials, and the other method to try.
+_CLIENT_AUTH = {
+    "client_secret_post": ("in the form", "client_secret_basic", "HTTP Basic"),
+    "client_secret_basic": ("as HTTP Basic", "client_secret_post", "them in the form"),
+}
 
-    By default the form is the one Trulioo documents (client_secret_post); see
-    ``grant.client_credentials_request``. Redirects are not followed, so the secret is never sent
-    anywhere but ``token_url``. ``timeout`` bounds the whole exchange,
-    from connecting to the last byte of the answer. ``REQUESTS_CA_BUNDLE`` and the proxy
-    variables apply, as they do for requests, except that a loopback URL never uses a proxy.
+
+class TokenRequest(NamedTuple):
+    """The form and the extra headers to POST to the token endpoint."""
+
+    form: dict[str, str]
+    headers: dict[str, str]
+
+
+def client_credentials_request(settings: Settings, client_secret: str) -> TokenRequest:
+    """The request for a token: RFC 6749 section 4.4, with the client authenticated per section 2.3.1.
+
+    ``client_secret_post`` puts the id and secret in the form, as Trulioo documents.
+    ``client_secret_basic`` form-encodes each, joins them with ``:`` and sends them base64-encoded
+    in an HTTP Basic header, and leaves them out of the form. An empty scope, audience or
+    resource is not sent at all. ``secret_echo.SecretEcho`` hears the secret in any of its shapes here.
     """
+    client_id = settings.client_id or ""
+    form = {"grant_type": "client_credentials"}
+    if settings.scope:
+        form["scope"] = settings.scope
+    headers: dict[str, str] = {}
+    if settings.auth_method == BASIC:
+        credentials = f"{_form_encoded(client_id)}:{_form_encoded(client_secret)}"
+        headers["Authorization"] = f"Basic {base64.b64encode(credentials.encode()).decode('ascii')}"
+    else:
+        form["client_id"] = client_id
+        form["client_secret"] = client_secret
+    if settings.audience:
+        form["audience"] = settings.audience
+    if settings.resource:
+        form["resource"] = settings.resource
+    return TokenRequest(form, headers)
+
+
+def _form_encoded(value: str) -> str:
+    """application/x-www-form-urlencoded, as RFC 6749 appendix B asks: UTF-8, ``%XX``, ``+`` for space."""
+    return quote_plus(value, safe="")
+
+
+def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], float]) -> Token:
+    """POST the client-credentials request to the token URL and return the token it answers with.
+
+    Redirects are not followed, so the secret is never sent anywhere but the token URL. The
+    timeout bounds the whole exchange, from connecting to the last byte of the answer.
+    ``REQUESTS_CA_BUNDLE`` and the proxy variables apply, as they do for requests, except that a
+    loopback URL never uses a proxy.
+    """
+    token_url, timeout = settings.token_url, settings.timeout
     check_token_url(token_url)
     parts = urlsplit(token_url)
     host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
-    grant = client_credentials_request(
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
-        auth_method=auth_method,
-        audience=audience,
-        resource=resource,
-    )
+    grant = client_credentials_request(settings, client_secret)
     headers = {
         "Accept": "application/json",
         "Accept-Encoding": "identity",  # the size cap then holds for what is read, not what it inflates to
-        "User-Agent": f"httpie-trulioo/{__version__}",
+        "User-Agent": f"httpie-trulioo/{_version()}",
         **grant.headers,
     }
     requested_at = clock()
@@ -105,9 +169,22 @@ def fetch_token(
     # that text that echoes the secret, in any form, is left out.
     hidden = SecretEcho(client_secret)
     raise_for_failure(
-        status, body, hidden, auth_method=auth_method, scope_sent=bool(scope), resource_sent=bool(resource)
+        status,
+        body,
+        hidden,
+        auth_method=settings.auth_method,
+        scope_sent=bool(settings.scope),
+        resource_sent=bool(settings.resource),
     )
     return parse_token_response(body, requested_at, hidden)
+
+
+def _version() -> str:
+    """The installed version of httpie-trulioo, for the User-Agent."""
+    try:
+        return version("httpie-trulioo")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 _Result = TypeVar("_Result")
@@ -283,3 +360,179 @@ def _advice(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.SSLError):
         return "Check TRULIOO_TOKEN_URL, and REQUESTS_CA_BUNDLE if a proxy re-signs TLS."
     return "Check TRULIOO_TOKEN_URL and the network."
+
+
+# Reading the answer: pure, no I/O. -----------------------------------------------------------
+
+
+def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | None = None) -> Token:
+    """Read a 200 answer of the token endpoint, in Trulioo's shape or the OAuth 2.0 one.
+
+    Server text quoted in an error is withheld if ``hidden`` hears the secret in it.
+    """
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise InvalidTokenResponse(
+            "the token endpoint answered 200, but the body is not JSON: check TRULIOO_TOKEN_URL."
+        ) from None
+    if not isinstance(document, dict):
+        raise InvalidTokenResponse(
+            "the token endpoint answered 200, but the body is not a JSON object: check TRULIOO_TOKEN_URL."
+        )
+    fields = {str(key).lower(): value for key, value in document.items()}
+    access_token = fields.get("access_token", fields.get("token"))
+    if access_token is None:
+        raise InvalidTokenResponse(
+            "the token endpoint answered 200 without a token (no access_token or Token field): "
+            "check TRULIOO_TOKEN_URL."
+        )
+    if not is_token_text(access_token):
+        raise InvalidTokenResponse(
+            "the token endpoint answered 200, but its token is not a string of visible ASCII "
+            "characters (at most 16 KiB)."
+        )
+    token_type = fields.get("token_type", fields.get("tokentype", "bearer"))
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise InvalidTokenResponse(
+            f"the token endpoint gave a token of type '{_clean(token_type, hidden)}'; only bearer tokens "
+            "are supported."
+        )
+    expires_in = _expires_in(fields.get("expires_in", fields.get("expiresin")), hidden)
+    scope = fields.get("scope")
+    return Token(
+        access_token=access_token,
+        obtained_at=requested_at,
+        expires_at=token_expiry(access_token, expires_in, requested_at),
+        scope=_granted_scope(scope, hidden),
+    )
+
+
+def _granted_scope(value: object, hidden: SecretEcho | None) -> str | None:
+    """The scope the server granted, for the cache and status; withheld if it echoes the secret."""
+    if not isinstance(value, str):
+        return None
+    return WITHHELD if hidden is not None and hidden.heard_in(value) else value
+
+
+def describe_failure(
+    status: int,
+    body: bytes,
+    hidden: SecretEcho | None = None,
+    *,
+    auth_method: str = "client_secret_post",
+    scope_sent: bool = True,
+    resource_sent: bool = False,
+) -> str:
+    """One line that says why the token endpoint refused, from its status and OAuth error body.
+
+    The hint follows what was sent (how the client authenticated, whether a scope or a resource
+    went with it) and never contradicts the server's own error_description.
+    """
+    error, description = _oauth_error(body, hidden)
+    if error:
+        hint = _hint(error, description, auth_method, scope_sent=scope_sent, resource_sent=resource_sent)
+        detail = f" ({description})" if description else ""
+        return f"the token endpoint answered {status} {error}{detail}: {hint}"
+    if status >= 500:
+        return f"the token endpoint answered {status}: the token service has a problem, try again later."
+    if 300 <= status < 400:
+        return (
+            f"the token endpoint answered {status}, a redirect; it is not followed so that the "
+            "secret goes nowhere else: set TRULIOO_TOKEN_URL to the final address."
+        )
+    if status == 401:
+        return f"the token endpoint answered 401: {_client_hint(auth_method)}"
+    return f"the token endpoint answered {status}: check TRULIOO_TOKEN_URL."
+
+
+def raise_for_failure(
+    status: int,
+    body: bytes,
+    hidden: SecretEcho | None = None,
+    *,
+    auth_method: str = "client_secret_post",
+    scope_sent: bool = True,
+    resource_sent: bool = False,
+) -> None:
+    """Raise TokenRequestFailed unless ``status`` is 200."""
+    if status != 200:
+        raise TokenRequestFailed(
+            describe_failure(
+                status,
+                body,
+                hidden,
+                auth_method=auth_method,
+                scope_sent=scope_sent,
+                resource_sent=resource_sent,
+            )
+        )
+
+
+def _hint(error: str, description: str, auth_method: str, *, scope_sent: bool, resource_sent: bool) -> str:
+    if error == "invalid_client":
+        return _client_hint(auth_method)
+    sent = {"invalid_scope": scope_sent, "invalid_target": resource_sent}.get(error, True)
+    known = _HINTS.get((error, sent))
+    if known:
+        return known
+    if description:
+        return _NEUTRAL_HINT
+    if error == "invalid_request":
+        return "check TRULIOO_TOKEN_URL (is it an OAuth 2.0 token endpoint?) and TRULIOO_AUTH_METHOD."
+    return "check the client id, secret, TRULIOO_SCOPE and TRULIOO_TOKEN_URL."
+
+
+def _client_hint(auth_method: str) -> str:
+    where, other, other_way = _CLIENT_AUTH.get(auth_method, _CLIENT_AUTH["client_secret_post"])
+    return (
+        f"check the client id and secret, sent {where} ({auth_method}); "
+        f"if the server wants {other_way}, set TRULIOO_AUTH_METHOD={other}."
+    )
+
+
+def _oauth_error(body: bytes, hidden: SecretEcho | None) -> tuple[str, str]:
+    try:
+        document: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        return "", ""
+    if not isinstance(document, dict):
+        return "", ""
+    error = document.get("error")
+    description = document.get("error_description")
+    return (
+        _clean(error, hidden) if isinstance(error, str) else "",
+        _clean(description, hidden) if isinstance(description, str) else "",
+    )
+
+
+def _clean(value: object, hidden: SecretEcho | None = None) -> str:
+    """A server's words fit to show: withheld if they echo the secret, printable, cut short.
+
+    The secret is looked for before anything is changed or cut, so that no cleaned or partial
+    copy of it can slip through.
+    """
+    text = str(value)
+    if hidden is not None and hidden.heard_in(text):
+        return WITHHELD
+    text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+
+
+def _expires_in(value: object, hidden: SecretEcho | None) -> float | None:
+    if value is None:
+        return None
+    seconds = math.nan
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds = float(max(min(value, _HUGE), -_HUGE))  # float() of a huge int overflows
+    elif isinstance(value, float):
+        seconds = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            seconds = float(value.strip())
+    if not math.isfinite(seconds):
+        raise InvalidTokenResponse(
+            "the token endpoint gave an ExpiresIn that is not a number of seconds: "
+            f"'{_clean(value, hidden)}'."
+        )
+    return seconds

@@ -24,33 +24,38 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 
-from ._platform import others_may_write
-from .entries import APP_NAME, owned_by_me, xdg_folder
-from .errors import ConfigurationError
+from .cache import owned_by_me
+from .settings import AUTH_METHODS, BY_NAME, SETTINGS, user_folder
 
-PROFILE_KEYS = (
-    "token_url", "scope", "client_id", "secret_env", "secret_cmd", "api_hosts", "auth_method", "audience",
-    "resource",
-)  # fmt: skip
+PROFILE_KEYS = tuple(setting.name for setting in SETTINGS if setting.in_profile)
 SECRET_KEYS = frozenset({"secret_env", "secret_cmd"})  # keys that say where the secret is, not settings
 _LIST_KEYS = frozenset({"api_hosts"})  # keys whose value is a list of strings; the others are strings
 # Keys whose empty value means something: scope = "" asks for no scope.
-_MAY_BE_EMPTY = frozenset({"scope"})
+_MAY_BE_EMPTY = frozenset(
+    setting.name for setting in SETTINGS if setting.in_profile and setting.blank_is_a_value
+)
 
 
 def config_file(environ: Mapping[str, str]) -> str:
-    """The profiles file: TRULIOO_CONFIG_FILE, else config.toml in the platformdirs config folder."""
-    given = environ.get("TRULIOO_CONFIG_FILE", "").strip()
+    """The profiles file: TRULIOO_CONFIG_FILE, else config.toml in the user config folder."""
+    given = environ.get(BY_NAME["config_file"].variable, "").strip()
     if given:
         return given
-    folder = xdg_folder("XDG_CONFIG_HOME", ".config", environ)
-    if folder is None:
-        import platformdirs  # noqa: PLC0415 - only where xdg_folder cannot say
+    return os.path.join(user_folder("config"), "config.toml")
 
-        folder = platformdirs.user_config_dir(APP_NAME, appauthor=False)
-    return os.path.join(folder, "config.toml")
+
+def others_may_write(info: os.stat_result) -> bool:
+    """Tell whether someone but this user or root may have written the file, as ssh judges its config.
+
+    Another owner, or write permission for the group or others; never so without user ids.
+    """
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return False  # Windows: the folder's ACL decides, and the mode bits do not show it
+    return info.st_uid not in (0, getuid()) or bool(info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
 
 
 def load_profile(
@@ -60,7 +65,7 @@ def load_profile(
 
     ``by_name`` says that the caller chose it (``-a @NAME``, ``--profile``), for the messages.
     """
-    name = name if name is not None else environ.get("TRULIOO_PROFILE", "").strip()
+    name = name if name is not None else environ.get(BY_NAME["profile"].variable, "").strip()
     if not name:
         return {}
     path = config_file(environ)
@@ -68,6 +73,8 @@ def load_profile(
     text, profiles = _read_profiles(path, f"no profile {name!r}{chosen}")
     if name not in profiles:
         known = ", ".join(sorted(profiles)) or "none"
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
         raise ConfigurationError(f"{path}: no profile named {name!r}{chosen}; profiles: {known}.")
     return _check_profile(path, text, name, profiles[name])
 
@@ -93,17 +100,25 @@ def _read_profiles(path: str, missing: str) -> tuple[str, dict[str, object]]:
             text = handle.read()
             info = os.fstat(handle.fileno())
     except FileNotFoundError:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
         raise ConfigurationError(f"{path}: no such file, so {missing}.") from None
     except (OSError, UnicodeDecodeError) as exc:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
         raise ConfigurationError(
             f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})."
         ) from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
         raise ConfigurationError(f"{path}: not valid TOML: {exc}.") from None
     profiles = document.get("profiles", {})
     if not isinstance(profiles, dict):
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
         raise ConfigurationError(f"{path}:{_line_of(text, 'profiles')}: 'profiles' must be a table.")
     if any(isinstance(profile, dict) and "secret_cmd" in profile for profile in profiles.values()):
         _refuse_if_others_can_write(path, info)
@@ -115,6 +130,8 @@ def _refuse_if_others_can_write(path: str, info: os.stat_result) -> None:
     if others_may_write(info):
         owner_ok = owned_by_me(info) or info.st_uid == 0
         fix = f"run: chmod go-w '{path}'" if owner_ok else "it belongs to another user"
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
         raise ConfigurationError(
             f"{path}: refusing a profiles file that names a secret_cmd and that others can write ({fix})."
         )
@@ -122,25 +139,35 @@ def _refuse_if_others_can_write(path: str, info: os.stat_result) -> None:
 
 def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str, object]:
     if not isinstance(profile, dict):
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
         raise ConfigurationError(f"{path}:{_line_of(text, name)}: profile {name!r} must be a table.")
     if "client_secret" in profile:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
         raise ConfigurationError(
             f"{path}:{_line_of(text, 'client_secret', name)}: profile {name!r} holds a client_secret; "
             "secrets do not belong in this file: remove it and name a variable with secret_env."
         )
     for key, value in profile.items():
         if key not in PROFILE_KEYS:
+            from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
             raise ConfigurationError(
                 f"{path}:{_line_of(text, key, name)}: unknown key {key!r} in profile {name!r}; "
                 f"known keys: {', '.join(PROFILE_KEYS)}."
             )
         if key in _LIST_KEYS:
             if not (isinstance(value, list) and value and all(isinstance(item, str) for item in value)):
+                from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
                 raise ConfigurationError(
                     f"{path}:{_line_of(text, key, name)}: {key} in profile {name!r} must be a "
                     "non-empty list of strings."
                 )
         elif not isinstance(value, str) or (not value and key not in _MAY_BE_EMPTY):
+            from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
             raise ConfigurationError(
                 f"{path}:{_line_of(text, key, name)}: {key} in profile {name!r} must be a non-empty string."
             )
@@ -150,9 +177,9 @@ def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str
 
 
 def _check_auth_method(path: str, text: str, name: str, value: str) -> None:
-    from .settings import AUTH_METHODS  # noqa: PLC0415 - settings imports this module
-
     if value.lower() not in AUTH_METHODS:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
         raise ConfigurationError(
             f"{path}:{_line_of(text, 'auth_method', name)}: auth_method in profile {name!r} must be "
             f"{' or '.join(AUTH_METHODS)}; it is {value!r}."

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from contextlib import suppress
-from typing import Any
 
 from .errors import KeyringUnavailable, PromptCancelled, SecretCommandFailed
 from .urls import token_host
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
+if TYPE_CHECKING:
+    from typing import Any
 
 log = logging.getLogger("httpie_trulioo")
 
@@ -24,14 +28,12 @@ INSTALL_KEYRING = "pip install 'httpie-trulioo[keyring]'"
 def run_secret_command(command: str, *, timeout: float, owner: str) -> str:
     """The first line that ``command`` prints, split into words as a shell would and run without one.
 
-    Split as this system's shell splits (``_platform.command_words``). ``owner`` names where the
+    Split as this system's shell splits (``command_words``). ``owner`` names where the
     command was set, for the messages. It reads no input (a request body may be waiting on
     stdin) and may take ``timeout`` seconds. Its output is never shown, not even when it fails:
     it may hold the secret.
     """
     import subprocess  # noqa: PLC0415 - only a profile with secret_cmd needs it
-
-    from ._platform import command_words  # noqa: PLC0415 - same
 
     try:
         argv = command_words(command)
@@ -166,8 +168,6 @@ def ask_on_terminal(client_id: str, token_url: str) -> str | None:
     Never reads standard input, which may hold a request body: without a terminal nothing is
     asked. Ctrl-D, Ctrl-C or an empty answer is a one-line PromptCancelled.
     """
-    from ._platform import can_prompt  # noqa: PLC0415 - only a call that would prompt needs it
-
     if not can_prompt():
         return None
     import getpass  # noqa: PLC0415 - only a prompt needs it
@@ -194,3 +194,31 @@ def _end_the_prompt_line() -> None:
             os.write(fd, b"\n")
         finally:
             os.close(fd)
+
+
+def command_words(command: str, *, windows: bool = os.name == "nt") -> list[str]:
+    """A command line split into words as this system's shell would; ValueError for an open quote.
+
+    POSIX: as sh does (quotes and backslash escapes). Windows: backslashes are path separators,
+    and double quotes group words, as cmd.exe reads them.
+    """
+    import shlex  # noqa: PLC0415 - only a profile with secret_cmd needs it
+
+    if not windows:
+        return shlex.split(command)
+    words = shlex.split(command, posix=False)
+    return [word[1:-1] if len(word) > 1 and word[0] == word[-1] == '"' else word for word in words]
+
+
+def can_prompt() -> bool:
+    """Tell whether a person can be prompted: this process has a terminal or console to ask on."""
+    if sys.platform == "win32":
+        device, flags = "CONIN$", os.O_RDWR  # the console getpass reads from
+    else:
+        device, flags = "/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(device, flags)
+    except OSError:
+        return False
+    os.close(fd)
+    return True

@@ -1,7 +1,9 @@
-"""Settings from arguments and ``TRULIOO_*`` environment variables, checked before any I/O.
+"""The settings: one table of them, read from arguments, ``TRULIOO_*`` variables and a profile.
 
-Every call reads them, a warm one too, so this module imports nothing more than the URL rules
-and the cache entries' limits, and its errors load only when one is raised.
+``SETTINGS`` is the only place a setting is named: its variable, whether a profile may set it,
+its default, what it means and how its value is checked. Reading, the error messages, the
+sources that ``status`` shows and the README's table all come from it. Every call reads the
+settings, a warm one too, so this module imports only the URL rules below it.
 """
 
 from __future__ import annotations
@@ -9,20 +11,25 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Mapping
-from typing import Any
+import sys
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
-import httpie_trulioo as _package  # its errors load only when one is raised (see _package.__getattr__)
-
-from .entries import MAX_LIFETIME
+from .token import MAX_LIFETIME
 from .urls import DEFAULT_TOKEN_URL, check_token_url, default_api_hosts, parse_api_hosts, token_host
 
-log = logging.getLogger("httpie_trulioo")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
+if TYPE_CHECKING:
+    from typing import Any
 
+APP_NAME = "httpie-trulioo"  # this package's folder in the user cache and config folders
+ARGUMENT = "argument"  # the source of a value the caller passed (http --auth, Python arguments)
+DEFAULT = "default"  # the source of a value that nothing set
 LOG_LEVELS = ("warning", "info", "debug")  # TRULIOO_LOG: how much the plugin says on stderr
-ARGUMENT = "argument"  # the source of a value that the caller passed (http --auth, Python arguments)
 DEFAULT_SCOPE = "workflow.studio.api"
+# How the client authenticates to the token endpoint (RFC 6749 section 2.3.1): in the form, as
+# Trulioo documents, or in an HTTP Basic header, which every OAuth 2.0 server must accept.
+AUTH_METHODS = ("client_secret_post", "client_secret_basic")
 # A token is refreshed this many seconds before it expires, so that it does not run out between
 # the moment it is read from the cache and the moment the API checks it.
 DEFAULT_TOKEN_BUFFER = 60.0
@@ -32,240 +39,361 @@ DEFAULT_TIMEOUT = 30.0
 # No token request is worth waiting an hour for; the bound also keeps the value within what the
 # thread and socket calls that enforce it accept.
 MAX_TIMEOUT = 3600.0
-# How the client authenticates to the token endpoint (RFC 6749 section 2.3.1): in the form, as
-# Trulioo documents, or in an HTTP Basic header, which every OAuth 2.0 server must accept.
-AUTH_METHODS = ("client_secret_post", "client_secret_basic")
-DEFAULT_AUTH_METHOD = AUTH_METHODS[0]
-_CACHE_OFF = frozenset({"off", "0", "false", "no"})
-_CACHE_ON = frozenset({"on", "1", "true", "yes", ""})
+_SWITCH = {
+    "on": True,
+    "1": True,
+    "true": True,
+    "yes": True,
+    "off": False,
+    "0": False,
+    "false": False,
+    "no": False,
+}
 
 
-# What Settings holds, in order; each is also a profile key or a TRULIOO_* variable (variable_for).
-SETTING_NAMES = (
-    "token_url", "scope", "token_buffer", "timeout", "cache_dir", "cache_enabled", "api_hosts", "auth_method",
-    "audience", "resource",
+class Setting:
+    """One row of the settings table (a plain class: a NamedTuple costs a warm call more to make)."""
+
+    __slots__ = ("blank_is_a_value", "default", "in_profile", "meaning", "name", "read", "shown", "variable")
+
+    def __init__(  # noqa: PLR0917 - a table row reads best without keywords
+        self,
+        name: str,
+        variable: str,
+        in_profile: bool,
+        default: Any,
+        meaning: str,
+        read: Callable[[Any, str], Any] | None = None,
+        *,
+        blank_is_a_value: bool = False,
+        shown: str = "",
+    ) -> None:
+        """Keep the row.
+
+        ``name`` is the Settings attribute, the TruliooAuth keyword and, with ``in_profile``, the
+        profile key; ``variable`` the TRULIOO_* variable ("" for a profile key alone); ``default``
+        the value when nothing sets it (None: none, or worked out where it is used); ``meaning``
+        one line, as the README's table has it; ``read`` checks a value (a variable's text, a
+        profile's value or an argument) and returns what it means, None for the rows that are not
+        Settings attributes; ``blank_is_a_value`` where a blank value means something
+        (TRULIOO_SCOPE= asks for no scope); ``shown`` the default as people read it, where the
+        value does not say it.
+        """
+        self.name = name
+        self.variable = variable
+        self.in_profile = in_profile
+        self.default = default
+        self.meaning = meaning
+        self.read = read
+        self.blank_is_a_value = blank_is_a_value
+        self.shown = shown
+
+
+def _exact(value: Any, variable: str) -> str:
+    return str(value)
+
+
+def _text(value: Any, variable: str) -> str:
+    return str(value).strip()
+
+
+def _token_url(value: Any, variable: str) -> str:
+    return check_token_url(str(value))
+
+
+def _scope(value: Any, variable: str) -> str:
+    return str(value).strip()
+
+
+def _auth_method(value: Any, variable: str) -> str:
+    method = str(value).strip().lower()
+    if method not in AUTH_METHODS:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(f"{variable} must be {' or '.join(AUTH_METHODS)}; it is {value!r}.")
+    return method
+
+
+def _resource(value: Any, variable: str) -> str:
+    """RFC 8707 section 2: a resource is an absolute URI without a fragment."""
+    text = str(value).strip()
+    if not urlsplit(text).scheme or "#" in text:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(
+            f"{variable} must be an absolute URI without a fragment, such as "
+            f"https://api.example.com/; it is {text!r}."
+        )
+    return text
+
+
+def _api_hosts(value: Any, variable: str) -> tuple[str, ...]:
+    if isinstance(value, tuple):
+        return value  # an argument, taken as given
+    source = "the profile's api_hosts" if isinstance(value, list) else variable
+    return parse_api_hosts(value, source)
+
+
+def _seconds(least: float | None, most: float) -> Callable[[Any, str], float]:
+    """A reader of a number of seconds within ``least`` (None: above 0) and ``most``."""
+
+    def read(value: Any, variable: str) -> float:
+        raw = str(value).strip()
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = math.nan
+        high_enough = seconds > 0 if least is None else seconds >= least
+        if not (math.isfinite(seconds) and seconds <= most and high_enough):
+            lowest = "more than 0" if least is None else f"{least:g} or more"
+            from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+            raise ConfigurationError(
+                f"{variable} must be a number of seconds, {lowest} and at most {most:g}; it is {raw!r}."
+            )
+        return seconds
+
+    return read
+
+
+def _folder(value: Any, variable: str) -> str:
+    """A folder asked for, ``~`` expanded; a relative path is refused (it would follow the cwd)."""
+    folder = os.path.expanduser(str(value))
+    if not os.path.isabs(folder):
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(
+            f"{variable} must be an absolute path (or start with ~); it is {str(value)!r}."
+        )
+    return folder
+
+
+def _switch(value: Any, variable: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raw = str(value).strip().lower()
+    if raw not in _SWITCH:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(f"{variable} must be 'on' or 'off'; it is {raw!r}.")
+    return _SWITCH[raw]
+
+
+def _log_level(value: Any, variable: str) -> str:
+    level = str(value).strip().lower()
+    if level not in LOG_LEVELS:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(f"{variable} must be one of {', '.join(LOG_LEVELS)}; it is {level!r}.")
+    return level
+
+
+SETTINGS = (
+    Setting("client_id", "TRULIOO_CLIENT_ID", True, None, "the client id, when `--auth` gives none", _exact),
+    Setting("client_secret", "TRULIOO_CLIENT_SECRET", False, None,
+            "the client secret, when `--auth` gives none; never in the profiles file"),
+    Setting("secret_env", "", True, None, "the name of a variable that holds the client secret"),
+    Setting("secret_cmd", "", True, None, "a command whose first line of output is the client secret"),
+    Setting("token_url", "TRULIOO_TOKEN_URL", True, DEFAULT_TOKEN_URL,
+            "the token endpoint: `https://`, or `http://` to this machine only", _token_url),
+    Setting("scope", "TRULIOO_SCOPE", True, DEFAULT_SCOPE,
+            "the scope asked for (`napi.api` is another); empty asks for none", _scope,
+            blank_is_a_value=True),
+    Setting("auth_method", "TRULIOO_AUTH_METHOD", True, AUTH_METHODS[0],
+            "`client_secret_post` (id and secret in the form) or `client_secret_basic` (HTTP Basic)",
+            _auth_method),
+    Setting("audience", "TRULIOO_AUDIENCE", True, "",
+            "sent as the `audience` field; part of the cache key", _text),
+    Setting("resource", "TRULIOO_RESOURCE", True, "",
+            "sent as the `resource` field (RFC 8707, an absolute URI); part of the cache key", _resource),
+    Setting("api_hosts", "TRULIOO_API_HOSTS", True, None,
+            "the hosts a token may be sent to, comma-separated (see below)", _api_hosts,
+            shown="`*.trulioo.com`, and `loopback` for a loopback token URL"),
+    Setting("token_buffer", "TRULIOO_TOKEN_BUFFER", False, DEFAULT_TOKEN_BUFFER,
+            "seconds before expiry at which a token stops being reused (at most half its lifetime)",
+            _seconds(0.0, MAX_LIFETIME)),
+    Setting("timeout", "TRULIOO_TIMEOUT", False, DEFAULT_TIMEOUT,
+            "seconds the whole token request may take (at most 3600)", _seconds(None, MAX_TIMEOUT)),
+    Setting("cache_dir", "TRULIOO_CACHE_DIR", False, None,
+            "where tokens are cached: an absolute path, or one starting with `~`", _folder,
+            shown="the user cache folder (below)"),
+    Setting("cache_enabled", "TRULIOO_CACHE", False, True,
+            "`off` fetches a new token for every call", _switch),
+    Setting("log", "TRULIOO_LOG", False, "warning",
+            "`info`: one line per decision on stderr; `debug` adds lock waits", _log_level),
+    Setting("profile", "TRULIOO_PROFILE", False, None,
+            "the profile for calls that choose none (`-a @NAME` and `--profile` do)"),
+    Setting("config_file", "TRULIOO_CONFIG_FILE", False, None, "the profiles file",
+            shown="`config.toml` in the user config folder (below)"),
 )  # fmt: skip
+# The rows that are Settings attributes, in order, and each row by name.
+READ = tuple(setting for setting in SETTINGS if setting.read is not None)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def shown_default(setting: Setting) -> str:
+    """A setting's default as people read it, in the README's table and in ``status``."""
+    value = setting.default
+    if setting.shown:
+        return setting.shown
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, bool):
+        return "`on`" if value else "`off`"
+    if isinstance(value, float):
+        return f"`{value:g}`"
+    return f"`{value}`"
 
 
 class Settings:
-    """Everything a token request and the cache need, except the credentials.
+    """Everything a call needs but the secret: the client, the token it asks for, the cache.
 
     A plain class rather than a NamedTuple, whose making costs an http call more than reading
     every setting does.
     """
 
-    __slots__ = SETTING_NAMES
+    __slots__ = (*(setting.name for setting in READ), "profile", "sources")
+    client_id: str | None
+    token_url: str
+    scope: str
+    auth_method: str
+    audience: str  # "" sends no audience field
+    resource: str  # "" sends no resource field (RFC 8707)
+    api_hosts: tuple[str, ...]
+    token_buffer: float
+    timeout: float
+    cache_dir: str | None  # None: the user cache folder
+    cache_enabled: bool
+    log: str
+    profile: str | None  # the chosen profile's name
+    sources: dict[str, str]  # where each value came from: argument, a variable, "profile NAME", default
 
-    def __init__(
-        self,
-        *,
-        token_url: str,
-        scope: str,
-        token_buffer: float,
-        timeout: float,
-        cache_dir: str | None,
-        cache_enabled: bool,
-        api_hosts: tuple[str, ...],
-        auth_method: str,
-        audience: str,
-        resource: str,
-    ) -> None:
-        """Keep the values as given: ``load_settings`` checks them."""
-        self.token_url = token_url
-        self.scope = scope
-        self.token_buffer = token_buffer
-        self.timeout = timeout
-        self.cache_dir = cache_dir  # None: the default folder
-        self.cache_enabled = cache_enabled
-        self.api_hosts = api_hosts
-        self.auth_method = auth_method
-        self.audience = audience  # "" sends no audience field
-        self.resource = resource  # "" sends no resource field (RFC 8707)
+    def __init__(self, values: Mapping[str, Any], profile: str | None, sources: dict[str, str]) -> None:
+        """Keep the values ``load_settings`` checked."""
+        for setting in READ:
+            setattr(self, setting.name, values[setting.name])
+        self.profile = profile
+        self.sources = sources
 
     def __repr__(self) -> str:
         """All the values, as keywords."""
-        return f"Settings({', '.join(f'{name}={getattr(self, name)!r}' for name in SETTING_NAMES)})"
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"Settings({shown})"
+
+    @property
+    def context(self) -> str:
+        """What log lines and errors are about: ``[profile dev, client my-client @ auth-api.trulioo.com]``."""
+        client = f"client {self.client_id} @ {token_host(self.token_url)}"
+        return f"[profile {self.profile}, {client}]" if self.profile else f"[{client}]"
 
 
-def text_of(profile: Mapping[str, object], key: str) -> str | None:
-    """A profile's string value for ``key``; None when it has none."""
-    value = profile.get(key)
-    return value if isinstance(value, str) else None
+def is_set(setting: Setting, value: object) -> bool:
+    """Tell whether a value from an argument, a variable or a profile sets ``setting``.
+
+    None never does; a blank string does only where blank is a value (TRULIOO_SCOPE).
+    """
+    if value is None:
+        return False
+    return not isinstance(value, str) or setting.blank_is_a_value or bool(value.strip())
 
 
-def variable_for(key: str) -> str:
-    """The TRULIOO_* variable that sets the same value as a profile key or a setting."""
-    return "TRULIOO_CACHE" if key == "cache_enabled" else "TRULIOO_" + key.upper()
+def pick(
+    setting: Setting,
+    arguments: Mapping[str, Any],
+    environ: Mapping[str, str],
+    profile: Mapping[str, object],
+    profile_name: str | None,
+) -> tuple[Any, str]:
+    """The value that sets ``setting``, and its source: an argument, then the variable, then the profile.
 
-
-def given_settings(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings passed as arguments: those that are not None."""
-    return {name: value for name, value in arguments.items() if value is not None}
-
-
-def given_or_variable(given: str | None, environ: Mapping[str, str], variable: str) -> tuple[str, str] | None:
-    """A value the caller passed, else the variable's unless it is blank, with where it came from."""
-    if given:
-        return given, ARGUMENT
-    value = environ.get(variable)
-    return (value, variable) if value else None
-
-
-def who(profile: str | None, client_id: str, token_url: str) -> str:
-    """``[profile dev, client my-client @ auth-api.trulioo.com]``, or without the profile when none."""
-    client = f"client {client_id} @ {token_host(token_url)}"
-    return f"[profile {profile}, {client}]" if profile else f"[{client}]"
-
-
-def note_secret_source(context: str, source: str) -> None:
-    """Log where the secret came from, unless the caller passed it (TRULIOO_LOG=info)."""
-    if source != ARGUMENT:
-        log.info("%s client secret from %s", context, source)
+    ``(None, DEFAULT)`` when none does.
+    """
+    value = arguments.get(setting.name)
+    if is_set(setting, value):
+        return value, ARGUMENT
+    if setting.variable:
+        value = environ.get(setting.variable)
+        if is_set(setting, value):
+            return value, setting.variable
+    if setting.in_profile:
+        value = profile.get(setting.name)
+        if is_set(setting, value):
+            return value, f"profile {profile_name}"
+    return None, DEFAULT
 
 
 def load_settings(
     environ: Mapping[str, str],
     *,
     profile: Mapping[str, object] | None = None,
-    token_url: str | None = None,
-    scope: str | None = None,
-    token_buffer: float | None = None,
-    timeout: float | None = None,
-    cache_dir: str | None = None,
-    cache_enabled: bool | None = None,
-    api_hosts: tuple[str, ...] | None = None,
-    auth_method: str | None = None,
-    audience: str | None = None,
-    resource: str | None = None,
+    profile_name: str | None = None,
+    **arguments: Any,
 ) -> Settings:
-    """Merge explicit arguments over environment variables over a profile over defaults; check them.
+    """Read and check every setting: arguments over variables over the profile over the defaults.
 
-    A scope set to the empty string, anywhere, asks for no scope; an unset one falls through.
+    ``arguments`` are keyword values named as in ``SETTINGS``; None means not given. A bad value
+    is a one-line ConfigurationError naming its variable.
     """
-    profile = profile or {}
-    url = _first(
-        token_url, environ.get("TRULIOO_TOKEN_URL"), text_of(profile, "token_url"), DEFAULT_TOKEN_URL
-    )
-    chosen_scope = _set_or_default(
-        scope, environ.get("TRULIOO_SCOPE"), text_of(profile, "scope"), DEFAULT_SCOPE
-    )
-    token_buffer = _seconds(
-        "TRULIOO_TOKEN_BUFFER", token_buffer, environ, DEFAULT_TOKEN_BUFFER, least=0.0, most=MAX_LIFETIME
-    )
-    timeout = _seconds("TRULIOO_TIMEOUT", timeout, environ, DEFAULT_TIMEOUT, least=None, most=MAX_TIMEOUT)
-    if cache_enabled is None:
-        cache_enabled = _switch(environ, "TRULIOO_CACHE")
-    log_level = environ.get("TRULIOO_LOG", "").strip().lower()
-    if log_level and log_level not in LOG_LEVELS:
-        raise _package.ConfigurationError(
-            f"TRULIOO_LOG must be one of {', '.join(LOG_LEVELS)}; it is {log_level!r}."
-        )
-    return Settings(
-        token_url=check_token_url(url),
-        scope=chosen_scope,
-        token_buffer=token_buffer,
-        timeout=timeout,
-        cache_dir=_folder(cache_dir if cache_dir is not None else environ.get("TRULIOO_CACHE_DIR")),
-        cache_enabled=cache_enabled,
-        api_hosts=api_hosts if api_hosts is not None else _api_hosts(environ, profile, url),
-        auth_method=_auth_method(
-            _optional(auth_method, environ.get("TRULIOO_AUTH_METHOD"), text_of(profile, "auth_method"))
-        ),
-        audience=_optional(audience, environ.get("TRULIOO_AUDIENCE"), text_of(profile, "audience")),
-        resource=_resource(
-            _optional(resource, environ.get("TRULIOO_RESOURCE"), text_of(profile, "resource"))
-        ),
-    )
+    unknown = set(arguments) - {setting.name for setting in READ}
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for setting in READ:
+        value, source = pick(setting, arguments, environ, profile or {}, profile_name)
+        assert setting.read is not None  # noqa: S101 - READ holds only rows with a reader
+        values[setting.name] = setting.default if source == DEFAULT else setting.read(value, setting.variable)
+        sources[setting.name] = source
+    if values["api_hosts"] is None:
+        values["api_hosts"] = default_api_hosts(values["token_url"])
+    return Settings(values, profile_name, sources)
 
 
-def _first(*candidates: str | None) -> str:
-    return next(candidate for candidate in candidates if candidate)
+def log_to_stderr() -> None:
+    """Show warnings on stderr; also decisions with TRULIOO_LOG=info, and lock waits with debug.
+
+    A bad TRULIOO_LOG value is reported at request time, with the other settings.
+    """
+    logger = logging.getLogger("httpie_trulioo")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("httpie-trulioo: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    level = os.environ.get(BY_NAME["log"].variable, "").strip().lower()
+    logger.setLevel(level.upper() if level in LOG_LEVELS else logging.WARNING)
 
 
-def _set_or_default(*candidates: str | None) -> str:
-    """The first candidate that is set, even to "" (which stays ""); blanks count as ""."""
-    chosen = next(candidate for candidate in candidates if candidate is not None)
-    return chosen if chosen.strip() else ""
+def user_folder(kind: str) -> str:
+    """The package's folder in the user ``cache`` or ``config`` folder, as platformdirs gives it.
+
+    On Linux, where platformdirs' answer is plain (``$XDG_CACHE_HOME/httpie-trulioo`` for an
+    absolute XDG variable, else ``$HOME/.cache/httpie-trulioo`` for an absolute HOME), it is
+    worked out here: importing platformdirs would cost a warm call more than all its other
+    work. A test holds this equal to platformdirs' own answer; anywhere else platformdirs says.
+    """
+    shortcut = _linux_folder(kind)
+    if shortcut is not None:
+        return shortcut
+    import platformdirs  # noqa: PLC0415 - only where the shortcut cannot say
+
+    if kind == "cache":
+        return platformdirs.user_cache_dir(APP_NAME, appauthor=False)
+    return platformdirs.user_config_dir(APP_NAME, appauthor=False)
 
 
-def _optional(*candidates: str | None) -> str:
-    """The first candidate that is not blank, without surrounding spaces; "" when there is none."""
-    return next((candidate.strip() for candidate in candidates if candidate and candidate.strip()), "")
-
-
-def _auth_method(chosen: str) -> str:
-    method = chosen.lower() or DEFAULT_AUTH_METHOD
-    if method not in AUTH_METHODS:
-        raise _package.ConfigurationError(
-            f"TRULIOO_AUTH_METHOD must be {' or '.join(AUTH_METHODS)}; it is {chosen!r}."
-        )
-    return method
-
-
-def _resource(chosen: str) -> str:
-    """RFC 8707 section 2: a resource is an absolute URI without a fragment."""
-    if chosen and (not urlsplit(chosen).scheme or "#" in chosen):
-        raise _package.ConfigurationError(
-            f"TRULIOO_RESOURCE must be an absolute URI without a fragment, such as "
-            f"https://api.example.com/; it is {chosen!r}."
-        )
-    return chosen
-
-
-def _api_hosts(environ: Mapping[str, str], profile: Mapping[str, object], token_url: str) -> tuple[str, ...]:
-    """TRULIOO_API_HOSTS, else the profile's api_hosts, else the default for this token URL."""
-    raw = environ.get("TRULIOO_API_HOSTS", "").strip()
-    if raw:
-        return parse_api_hosts(raw, "TRULIOO_API_HOSTS")
-    listed = profile.get("api_hosts")
-    if isinstance(listed, list):
-        return parse_api_hosts(listed, "the profile's api_hosts")
-    return default_api_hosts(token_url)
-
-
-def _folder(configured: str | None) -> str | None:
-    """The cache folder asked for, ``~`` expanded; a relative path is refused (it would follow the cwd)."""
-    if not configured:
+def _linux_folder(kind: str) -> str | None:
+    """``user_folder`` on Linux when the variables leave no doubt; None where platformdirs must say."""
+    if sys.platform != "linux" or hasattr(sys, "getandroidapilevel"):
         return None
-    folder = os.path.expanduser(configured)
-    if not os.path.isabs(folder):
-        raise _package.ConfigurationError(
-            f"TRULIOO_CACHE_DIR must be an absolute path (or start with ~); it is {configured!r}."
-        )
-    return folder
-
-
-def _seconds(
-    name: str,
-    given: float | None,
-    environ: Mapping[str, str],
-    default: float,
-    *,
-    least: float | None,
-    most: float,
-) -> float:
-    """A number of seconds, given or from variable ``name``, within ``least`` (None: above 0) and ``most``."""
-    raw = str(given) if given is not None else environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    low_enough = value <= most
-    high_enough = value > 0 if least is None else value >= least
-    if not (math.isfinite(value) and low_enough and high_enough):
-        lowest = "more than 0" if least is None else f"{least:g} or more"
-        raise _package.ConfigurationError(
-            f"{name} must be a number of seconds, {lowest} and at most {most:g}; it is {raw!r}."
-        )
-    return value
-
-
-def _switch(environ: Mapping[str, str], name: str) -> bool:
-    raw = environ.get(name, "").strip().lower()
-    if raw in _CACHE_ON:
-        return True
-    if raw in _CACHE_OFF:
-        return False
-    raise _package.ConfigurationError(f"{name} must be 'on' or 'off'; it is {raw!r}.")
+    environ = os.environ
+    if "ANDROID_DATA" in environ or "ANDROID_ROOT" in environ:
+        return None  # platformdirs may pick an Android app folder
+    xdg = environ.get(f"XDG_{kind.upper()}_HOME", "")
+    if xdg:
+        # Absolute and without surrounding spaces, which platformdirs releases read differently.
+        return os.path.join(xdg, APP_NAME) if xdg.startswith("/") and xdg == xdg.strip() else None
+    home = environ.get("HOME", "")
+    if home.startswith("/"):
+        return os.path.join(os.path.expanduser("~/." + kind), APP_NAME)
+    return None

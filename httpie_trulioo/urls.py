@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-import httpie_trulioo as _package  # its errors load only when one is raised (see _package.__getattr__)
-
 DEFAULT_TOKEN_URL = "https://auth-api.trulioo.com/connect/token"  # noqa: S105 - a URL, not a secret
 # Where a Trulioo token may go unless TRULIOO_API_HOSTS says otherwise: Trulioo's own hosts, and
 # this machine only when the token came from this machine too (a local fake, a test server):
@@ -62,28 +60,36 @@ def check_token_url(url: str) -> str:
     guessed at, because parsers disagree on exactly those.
     """
     if has_userinfo(url):
-        raise _package.ConfigurationError(
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(
             "TRULIOO_TOKEN_URL holds a user name or password (the part before @); remove it: the "
             "client id and secret go in --auth or TRULIOO_CLIENT_ID and TRULIOO_CLIENT_SECRET."
         )
     parts = _strict_parts(url)
     if parts is None:
-        raise _package.ConfigurationError(
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(
             f"TRULIOO_TOKEN_URL must be a plain https:// URL such as {DEFAULT_TOKEN_URL}, with no "
             f"spaces, backslashes, fragment or non-ASCII characters; it is {shown_url(url)}."
         )
     scheme, host, port = parts
     if scheme not in _DEFAULT_PORTS or (port is not None and not 0 < int(port) < 65536):
-        raise _package.ConfigurationError(
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(
             f"TRULIOO_TOKEN_URL must be an https:// URL with a valid port, such as {DEFAULT_TOKEN_URL}; "
             f"it is {shown_url(url)}."
         )
     if host.startswith("[") and not _is_ip(host[1:-1]):
-        raise _package.ConfigurationError(
-            f"TRULIOO_TOKEN_URL has a bad IPv6 address; it is {shown_url(url)}."
-        )
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(f"TRULIOO_TOKEN_URL has a bad IPv6 address; it is {shown_url(url)}.")
     if scheme == "http" and not is_loopback(host):
-        raise _package.InsecureTokenURL(
+        from .errors import InsecureTokenURL  # noqa: PLC0415 - loaded only when raised
+
+        raise InsecureTokenURL(
             f"refusing to send the client secret over plain http to {host}: use an https:// token "
             "URL (plain http is allowed only for 127.0.0.1, ::1 and localhost)."
         )
@@ -152,23 +158,29 @@ def default_api_hosts(token_url: str) -> tuple[str, ...]:
 def check_api_url(url: str, api_hosts: Iterable[str]) -> Origin:
     """The origin of ``url`` if a token may be sent there; else the error that says why not."""
     if has_userinfo(url):
-        raise _package.ConfigurationError(
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(
             "the URL holds a user name or password (the part before @); with --auth-type=trulioo "
             "the credentials go in --auth: remove them from the URL."
         )
     origin = origin_of(url)
     if origin is None:
-        raise _package.InsecureAPIURL(
-            f"refusing to send the Trulioo token to {shown_url(url)}: not an http(s) URL."
-        )
+        from .errors import InsecureAPIURL  # noqa: PLC0415 - loaded only when raised
+
+        raise InsecureAPIURL(f"refusing to send the Trulioo token to {shown_url(url)}: not an http(s) URL.")
     scheme, host, _ = origin
     if scheme == "http" and not is_loopback(host):
-        raise _package.InsecureAPIURL(
+        from .errors import InsecureAPIURL  # noqa: PLC0415 - loaded only when raised
+
+        raise InsecureAPIURL(
             f"refusing to send the Trulioo token over plain http to {host}: bearer tokens go "
             "only over https (plain http only to 127.0.0.1, ::1 and localhost); use https://."
         )
     if not host_allowed(host, api_hosts):
-        raise _package.APIHostNotAllowed(
+        from .errors import APIHostNotAllowed  # noqa: PLC0415 - loaded only when raised
+
+        raise APIHostNotAllowed(
             f"refusing to send the Trulioo token to {host}: it is not an allowed API host; "
             f"TRULIOO_API_HOSTS (or the profile's api_hosts) lists them, now: {', '.join(api_hosts)}."
         )
@@ -201,7 +213,9 @@ def parse_api_hosts(value: str | Iterable[object], source: str) -> tuple[str, ..
     for item in items:
         pattern = _normal_host(item.strip()) if isinstance(item, str) else ""
         if not (pattern == LOOPBACK or _is_ip(pattern) or is_dns_name(pattern.removeprefix("*."))):
-            raise _package.ConfigurationError(
+            from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+            raise ConfigurationError(
                 f"{source} must list host names, *.domain patterns or 'loopback', separated by "
                 f"commas; {str(item).strip()!r} is not one."
             )

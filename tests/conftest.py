@@ -1,43 +1,21 @@
-"""Fixtures: a fake Trulioo on 127.0.0.1, a private cache folder, and the installed http command."""
+"""Fixtures: a fake Trulioo on 127.0.0.1, a private cache folder, an environment for http, a keyring.
+
+Helpers that are not fixtures live in ``helpers.py`` and ``harness.py``.
+"""
 
 from __future__ import annotations
 
 import os
-import shlex
-import ssl
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import trustme
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_trulioo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FakeTrulioo, RunningServer
-from harness import find_http, http_environment, private_folders
-
-CLIENT_ID = DEMO_CLIENT_ID
-CLIENT_SECRET = DEMO_CLIENT_SECRET
-AUTH = f"{CLIENT_ID}:{CLIENT_SECRET}"
-
-
-def posix_only(needs: str) -> pytest.MarkDecorator:
-    """Skip a test on Windows, naming the POSIX feature it needs (see README, Platforms)."""
-    return pytest.mark.skipif(os.name != "posix", reason=f"POSIX only: {needs}")
-
-
-def token_form(scope: str = "workflow.studio.api") -> dict[str, str]:
-    """The form a token request must carry, exactly as Trulioo documents it."""
-    return {
-        "grant_type": "client_credentials",
-        "scope": scope,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-    }
+from fake_trulioo import FakeTrulioo, RunningServer
+from harness import http_environment, private_folders
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -60,22 +38,6 @@ def server(fake: FakeTrulioo) -> Iterator[RunningServer]:
         yield running
 
 
-@contextmanager
-def tls_fake(fake: FakeTrulioo, *names: str) -> Iterator[tuple[RunningServer, Path]]:
-    """``fake`` served over TLS on 127.0.0.1 with a certificate for ``names`` from a throwaway CA.
-
-    Yields the server and the CA file to trust (REQUESTS_CA_BUNDLE, or http --verify).
-    """
-    authority = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert(*(names or ("127.0.0.1",))).configure_cert(context)
-    with tempfile.TemporaryDirectory() as folder:
-        ca_file = Path(folder) / "ca.pem"
-        authority.cert_pem.write_to_path(str(ca_file))
-        with RunningServer(fake, tls=context) as running:
-            yield running, ca_file
-
-
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "cache"
@@ -87,53 +49,21 @@ def http_env(tmp_path: Path, server: RunningServer, cache_dir: Path) -> dict[str
     return http_environment(tmp_path, server.token_url, cache_dir)
 
 
-def run_http(
-    args: list[str],
-    env: dict[str, str],
-    *,
-    stdin: bytes | None = None,
-    timeout: float = 60,
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed http command the way a person would, with no terminal attached."""
-    command = [find_http(), *([] if stdin is not None else ["--ignore-stdin"]), *args]
-    completed = subprocess.run(
-        command,
-        input=stdin,
-        capture_output=True,
-        env=env,
-        timeout=timeout,
-        start_new_session=True,  # no controlling terminal: nothing can prompt
-        check=False,
-    )
-    return subprocess.CompletedProcess(
-        completed.args,
-        completed.returncode,
-        completed.stdout.decode(errors="replace"),
-        completed.stderr.decode(errors="replace"),
-    )
-
-
-def context_of(server: RunningServer, client_id: str = CLIENT_ID, profile: str | None = None) -> str:
-    """The ``[profile …, client … @ host:port]`` that log lines and errors about a client start with."""
-    client = f"client {client_id} @ {server.url.split('://', 1)[1]}"
-    return f"[profile {profile}, {client}]" if profile else f"[{client}]"
-
-
-# Secret sources (test_credentials.py, test_secret_sources.py) ------------------------------------
-
-DEV_URL = "https://auth-api-primary.dev.trulioo.com/connect/token"
-PROD_URL = "https://auth-api.trulioo.com/connect/token"
-PYTHON = shlex.quote(sys.executable)
-
-
-def command(code: str) -> str:
-    """A secret_cmd that runs this Python code (no shell involved)."""
-    return f"{PYTHON} -c {shlex.quote(code)}"
-
-
 @pytest.fixture
 def keyring_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The file keyring of this test alone (the backend reads XDG_DATA_HOME at each use)."""
     folder = tmp_path / "keyring-data"
     monkeypatch.setenv("XDG_DATA_HOME", str(folder))
     return folder
+
+
+# What a Windows Python's os module lacks, and the package's code asks for by name.
+POSIX_ONLY_CALLS = ("getuid", "O_NOFOLLOW", "O_NONBLOCK", "O_NOCTTY")
+
+
+@pytest.fixture
+def without_posix_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This process's ``os`` without the calls Windows lacks, so the Windows ways run; a folder to work in."""
+    for name in POSIX_ONLY_CALLS:
+        monkeypatch.delattr(os, name, raising=False)
+    return tmp_path

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
 from pathlib import Path
 
+import platformdirs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from httpie_trulioo import settings as settings_module
+from httpie_trulioo.cache import cache_folder
 from httpie_trulioo.errors import ConfigurationError, InsecureTokenURL
-from httpie_trulioo.profiles import load_profile
-from httpie_trulioo.settings import DEFAULT_SCOPE, DEFAULT_TOKEN_URL, check_token_url, load_settings
+from httpie_trulioo.profiles import config_file, load_profile
+from httpie_trulioo.settings import (
+    APP_NAME,
+    DEFAULT_SCOPE,
+    DEFAULT_TOKEN_URL,
+    check_token_url,
+    load_settings,
+    user_folder,
+)
 
 
 def test_defaults() -> None:
@@ -172,3 +187,124 @@ def test_a_profile_may_ask_for_no_scope(tmp_path: Path) -> None:
     profile = load_profile({"TRULIOO_CONFIG_FILE": str(path), "TRULIOO_PROFILE": "other"})
     settings = load_settings({}, profile=profile)
     assert (settings.scope, settings.auth_method, settings.resource) == ("", "client_secret_basic", "urn:r")
+
+
+# The user cache and config folders, as platformdirs gives them -----------------------------------
+
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="the folder is worked out on Linux only")
+
+
+@linux_only
+@pytest.mark.parametrize("xdg", [None, "", "   ", "absolute"])
+def test_the_default_cache_folder_is_platformdirs_folder(
+    xdg: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg") if xdg == "absolute" else xdg)
+    expected = platformdirs.user_cache_dir(APP_NAME, appauthor=False)
+    assert user_folder("cache") == expected
+    assert expected.startswith(str(tmp_path))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config") if xdg == "absolute" else xdg)
+    monkeypatch.delenv("TRULIOO_CONFIG_FILE", raising=False)
+    folder = platformdirs.user_config_dir(APP_NAME, appauthor=False)
+    assert config_file(dict(os.environ)) == os.path.join(folder, "config.toml")
+
+
+@linux_only
+@pytest.mark.parametrize("home", [None, "", "relative/home"])
+def test_without_an_absolute_home_platformdirs_says(
+    home: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """platformdirs then finds the home folder in the password database; so does the plugin."""
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    if home is None:
+        monkeypatch.delenv("HOME", raising=False)
+    else:
+        monkeypatch.setenv("HOME", home)
+    assert user_folder("cache") == platformdirs.user_cache_dir(APP_NAME, appauthor=False)
+
+
+@linux_only
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The XDG base directory rule: a relative path is invalid, so the default applies."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert user_folder("cache") == os.path.join(tmp_path, ".cache", APP_NAME)
+
+
+def test_elsewhere_platformdirs_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(platformdirs, "user_cache_dir", lambda name, appauthor: f"/from-platformdirs/{name}")
+    assert user_folder("cache") == f"/from-platformdirs/{APP_NAME}"
+
+
+def test_a_configured_folder_wins() -> None:
+    settings = load_settings({"TRULIOO_CACHE_DIR": "/somewhere/else"})
+    assert cache_folder(settings) == "/somewhere/else"
+
+
+folder_values = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "relative/dir", "~/x", " /leading-space", "/trailing-space ", "/", "//double"]),
+    st.builds(lambda name: "/abs/" + name, st.text(alphabet="ab -._", min_size=1, max_size=8)),
+)
+
+
+@linux_only
+@given(xdg_cache=folder_values, xdg_config=folder_values, home=folder_values)
+@settings(max_examples=300, deadline=None)
+def test_the_shortcut_is_platformdirs_own_answer_on_linux(
+    xdg_cache: str | None, xdg_config: str | None, home: str | None
+) -> None:
+    """Wherever the shortcut answers, platformdirs answers the same; elsewhere platformdirs answers."""
+    values = {"XDG_CACHE_HOME": xdg_cache, "XDG_CONFIG_HOME": xdg_config, "HOME": home}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in values.items():
+            if value is None:
+                patch.delenv(name, raising=False)
+            else:
+                patch.setenv(name, value)
+        for kind, platformdirs_folder in (
+            ("cache", platformdirs.user_cache_dir),
+            ("config", platformdirs.user_config_dir),
+        ):
+            shortcut = settings_module._linux_folder(kind)
+            if shortcut is not None:
+                assert shortcut == platformdirs_folder(APP_NAME, appauthor=False), (kind, values)
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32", "cygwin"])
+def test_on_macos_and_windows_the_shortcut_leaves_it_to_platformdirs(
+    platform: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(sys, "platform", platform)
+    assert settings_module._linux_folder("cache") is None
+    assert settings_module._linux_folder("config") is None
+
+
+@pytest.mark.parametrize(
+    ("system", "cache", "config"),
+    [
+        ("macos", "Library/Caches/httpie-trulioo", "Library/Application Support/httpie-trulioo"),
+        ("unix", ".cache/httpie-trulioo", ".config/httpie-trulioo"),
+    ],
+)
+def test_the_folders_the_readme_names_are_platformdirs_own(
+    system: str, cache: str, config: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The README's default folders, as platformdirs' own classes for each system give them."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    module = importlib.import_module(f"platformdirs.{system}")
+    dirs = getattr(module, "MacOS" if system == "macos" else "Unix")(APP_NAME, appauthor=False)
+    assert dirs.user_cache_dir == str(tmp_path / cache)
+    assert dirs.user_config_dir == str(tmp_path / config)

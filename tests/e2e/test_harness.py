@@ -7,8 +7,8 @@ import sys
 from typing import NoReturn
 
 import pytest
-from conftest import posix_only
 from harness import run_on_a_terminal
+from helpers import posix_only
 
 # Reads the controlling terminal (getpass opens /dev/tty), with echo off, and shows what it read.
 ASK = "import getpass; print('read', getpass.getpass('secret: ')[::-1])"

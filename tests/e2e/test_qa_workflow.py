@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, posix_only, run_http, token_form
 from fake_trulioo import RunningServer
 from harness import find_http, run_on_a_terminal
+from helpers import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, posix_only, run_http, token_form
 
-from httpie_trulioo.cache import CacheKey, TokenCache
+from httpie_trulioo.cache import TokenCache, TokenKey
 from httpie_trulioo.token import Token
 
 pytestmark = pytest.mark.e2e
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parent.parent
 
 
 def command(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -163,10 +163,8 @@ def test_help(env: dict[str, str], args: list[str]) -> None:
 
 def store(cache_dir: Path, client_id: str, scope: str, token: Token, **audience_resource: str) -> None:
     cache_dir.mkdir(mode=0o700, exist_ok=True)
-    key = CacheKey.build(
-        "https://auth.example/connect/token", scope, client_id, "whatever", **audience_resource
-    )
-    TokenCache(str(cache_dir), 1).store(key, token)
+    key = TokenKey("https://auth.example/connect/token", scope, client_id, **audience_resource)
+    TokenCache(str(cache_dir), 1).store(key, token, "whatever")
 
 
 def test_status_lists_entries_without_tokens(
@@ -427,10 +425,10 @@ def test_log_says_why_the_cache_missed(
     server: RunningServer, http_env: dict[str, str], cache_dir: Path, content: bytes | None, reason: str
 ) -> None:
     cache_dir.mkdir(mode=0o700)
-    key = CacheKey.build(server.token_url, "workflow.studio.api", CLIENT_ID, CLIENT_SECRET)
+    key = TokenKey(server.token_url, "workflow.studio.api", CLIENT_ID)
     cache = TokenCache(str(cache_dir), 1)
     if content is None:
-        cache.store(key, Token("stale-token", 1_000_000_000.0, 1_000_003_600.0))
+        cache.store(key, Token("stale-token", 1_000_000_000.0, 1_000_003_600.0), CLIENT_SECRET)
     else:
         Path(cache.path(key)).write_bytes(content)
         Path(cache.path(key)).chmod(0o600)

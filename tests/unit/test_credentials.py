@@ -12,13 +12,30 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from conftest import DEV_URL, PROD_URL, command, posix_only
+from helpers import DEV_URL, PROD_URL, command, posix_only
 
-from httpie_trulioo.credentials import Choice, choose, resolve
+from httpie_trulioo.credentials import Choice, Credentials, SecretPrompt, choose
 from httpie_trulioo.errors import ConfigurationError
 from httpie_trulioo.secret_sources import store_in_keyring
+
+
+def resolve(
+    choice: Choice, *, client_secret: str | None = None, prompt: SecretPrompt | None = None
+) -> SimpleNamespace:
+    """The client and its secret, read as a call that must fetch a token reads them."""
+    credentials = Credentials(choice, client_secret=client_secret, prompt=prompt)
+    secret = credentials.read_secret()
+    return SimpleNamespace(
+        settings=credentials.settings,
+        client_id=credentials.client_id,
+        client_secret=secret,
+        profile=choice.profile,
+        sources=credentials.sources,
+        context=credentials.context,
+    )
 
 
 @pytest.fixture
@@ -88,9 +105,10 @@ def test_what_the_caller_passes_beats_both_and_is_no_override(
 ) -> None:
     environ = exported(profiles, TRULIOO_PROFILE="dev")
     choice = choose(
-        environ, overrides={"token_url": "https://auth.example/t", "scope": None}, given=["client_id"]
+        environ,
+        arguments={"token_url": "https://auth.example/t", "scope": None, "client_id": "mine"},
     )
-    found = resolve(choice, client_id="mine", client_secret="my-secret")
+    found = resolve(choice, client_secret="my-secret")
     assert (found.client_id, found.client_secret, found.settings.token_url) == (
         "mine",
         "my-secret",
@@ -187,7 +205,8 @@ def test_context_names_profile_client_and_token_host(profiles: Path) -> None:
     found = resolve(choose({"TRULIOO_CONFIG_FILE": str(profiles), "DEV_SECRET": "s"}, profile="dev"))
     assert found.context == "[profile dev, client dev-client @ auth-api-primary.dev.trulioo.com]"
     other = resolve(
-        choose({"TRULIOO_TOKEN_URL": "http://127.0.0.1:8765/connect/token"}), client_id="c", client_secret="s"
+        choose({"TRULIOO_TOKEN_URL": "http://127.0.0.1:8765/connect/token"}, arguments={"client_id": "c"}),
+        client_secret="s",
     )
     assert other.context == "[client c @ 127.0.0.1:8765]"
 

@@ -11,9 +11,9 @@ from urllib.parse import quote_plus, urlencode
 
 import pytest
 import requests
-from conftest import CLIENT_ID, run_http
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import find_http
+from helpers import CLIENT_ID, run_http
 
 from httpie_trulioo import TruliooAuth, TruliooError
 

@@ -1,27 +1,109 @@
-"""Unit tests for the pure token logic: no servers, no clocks."""
+"""Unit tests for the token request: its form and headers, and reading the answer. Pure, no servers."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
+import math
+from typing import Any
+from urllib.parse import unquote_plus, urlencode
 
 import pytest
 from fake_trulioo import make_jwt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from httpie_trulioo.entries import MAX_LIFETIME, is_fresh, refresh_margin
-from httpie_trulioo.errors import InvalidTokenResponse, TokenRequestFailed
-from httpie_trulioo.token import (
+from httpie_trulioo.endpoint import (
+    TokenRequest,
+    client_credentials_request,
     describe_failure,
-    jwt_expiry,
     parse_token_response,
     raise_for_failure,
-    token_expiry,
 )
+from httpie_trulioo.errors import InvalidTokenResponse, TokenRequestFailed, TruliooError
+from httpie_trulioo.secret_echo import SecretEcho
+from httpie_trulioo.settings import load_settings
+from httpie_trulioo.token import MAX_LIFETIME, VALID, freshness
 
 NOW = 1_800_000_000.0
 
 
+def request(*, client_id: str, client_secret: str, scope: str, auth_method: str, **more: Any) -> TokenRequest:
+    """The request for these settings, as the provider builds it."""
+    chosen = load_settings({}, client_id=client_id, scope=scope, auth_method=auth_method, **more)
+    return client_credentials_request(chosen, client_secret)
+
+
 def body(**fields: object) -> bytes:
     return json.dumps(fields).encode()
+
+
+def test_post_is_the_form_trulioo_documents() -> None:
+    grant = request(
+        client_id="id", client_secret="s", scope="workflow.studio.api", auth_method="client_secret_post"
+    )
+    assert grant.form == {
+        "grant_type": "client_credentials",
+        "scope": "workflow.studio.api",
+        "client_id": "id",
+        "client_secret": "s",
+    }
+    assert list(grant.form) == ["grant_type", "scope", "client_id", "client_secret"]
+    assert grant.headers == {}
+
+
+@pytest.mark.parametrize(
+    ("client_id", "client_secret", "credentials"),
+    [
+        ("client", "secret", "client:secret"),
+        ("demo-client", "demo-secret:with-colon", "demo-client:demo-secret%3Awith-colon"),
+        ("a b", "p+q r/%é", "a+b:p%2Bq+r%2F%25%C3%A9"),
+    ],
+)
+def test_basic_form_encodes_id_and_secret_then_base64s_them(
+    client_id: str, client_secret: str, credentials: str
+) -> None:
+    grant = request(
+        client_id=client_id, client_secret=client_secret, scope="s", auth_method="client_secret_basic"
+    )
+    scheme, _, encoded = grant.headers["Authorization"].partition(" ")
+    assert scheme == "Basic"
+    assert base64.b64decode(encoded).decode() == credentials
+    decoded_id, _, decoded_secret = base64.b64decode(encoded).decode().partition(":")
+    assert (unquote_plus(decoded_id), unquote_plus(decoded_secret)) == (client_id, client_secret)
+    assert grant.form == {"grant_type": "client_credentials", "scope": "s"}
+
+
+def test_empty_fields_are_not_sent_and_set_ones_are() -> None:
+    bare = request(client_id="i", client_secret="s", scope="", auth_method="client_secret_basic")
+    assert bare.form == {"grant_type": "client_credentials"}
+    full = request(
+        client_id="i",
+        client_secret="s",
+        scope="read write",
+        auth_method="client_secret_post",
+        audience="https://api.example.com/",
+        resource="urn:example:api",
+    )
+    assert full.form["audience"] == "https://api.example.com/"
+    assert full.form["resource"] == "urn:example:api"
+    assert full.form["scope"] == "read write"
+
+
+@pytest.mark.parametrize("method", ["client_secret_post", "client_secret_basic"])
+def test_every_shape_the_secret_takes_on_the_wire_is_known_to_the_masking(method: str) -> None:
+    client_id, secret = "id/with:odd chars", "s3cr:et with space/é~*"
+    grant = request(client_id=client_id, client_secret=secret, scope="", auth_method=method)
+    on_the_wire = [secret, urlencode({"client_secret": secret}).partition("=")[2]]
+    if method == "client_secret_basic":
+        on_the_wire.append(grant.headers["Authorization"].split(" ")[1])
+    hidden = SecretEcho(secret)
+    for shape in on_the_wire:
+        assert hidden.heard_in(f"server says {shape}!"), shape
+
+
+# Reading the answer ------------------------------------------------------------------------
 
 
 def test_trulioo_shape_is_read() -> None:
@@ -104,63 +186,13 @@ def test_zero_or_negative_expires_in_gives_an_expired_token(given: int) -> None:
     token = parse_token_response(body(access_token="a", expires_in=given), NOW)
     assert token.expires_at is not None
     assert token.expires_at <= token.obtained_at
-    assert not token.is_fresh(NOW, 60)
-
-
-def test_jwt_exp_is_read_without_a_signature_check() -> None:
-    assert jwt_expiry(make_jwt({"exp": NOW + 100})) == NOW + 100
-
-
-@pytest.mark.parametrize(
-    "access_token",
-    ["opaque-token", "a.b.c", make_jwt({"sub": "x"}), make_jwt({"exp": "tomorrow"}), make_jwt({"exp": True})],
-)
-def test_no_usable_exp_means_no_jwt_expiry(access_token: str) -> None:
-    assert jwt_expiry(access_token) is None
-
-
-def test_expiry_is_the_earlier_of_exp_and_expires_in() -> None:
-    early_jwt = make_jwt({"exp": NOW + 100})
-    assert token_expiry(early_jwt, 3599, NOW) == NOW + 100
-    late_jwt = make_jwt({"exp": NOW + 5000})
-    assert token_expiry(late_jwt, 3599, NOW) == NOW + 3599
-
-
-def test_expiry_of_an_opaque_token_comes_from_expires_in() -> None:
-    assert token_expiry("opaque", 3599, NOW) == NOW + 3599
-
-
-def test_expiry_from_exp_alone_is_capped_at_a_day() -> None:
-    assert token_expiry(make_jwt({"exp": NOW + 10 * MAX_LIFETIME}), None, NOW) == NOW + MAX_LIFETIME
+    assert freshness(token, NOW, 60) != VALID
 
 
 def test_no_expiry_at_all_is_unknown() -> None:
     token = parse_token_response(body(access_token="opaque"), NOW)
     assert token.expires_at is None
-    assert not token.is_fresh(NOW, 60)
-
-
-@pytest.mark.parametrize(
-    ("lifetime", "buffer", "margin"),
-    [(3600, 60, 60), (60, 60, 30), (10, 60, 5), (3600, 0, 0), (0, 60, 0), (-5, 60, 0)],
-)
-def test_margin_is_the_buffer_but_at_most_half_the_lifetime(
-    lifetime: float, buffer: float, margin: float
-) -> None:
-    assert refresh_margin(NOW + lifetime, NOW, buffer) == margin
-
-
-def test_freshness_ends_a_margin_before_expiry() -> None:
-    expires_at = NOW + 3600
-    assert is_fresh(expires_at, NOW, expires_at - 60.001, 60)
-    assert not is_fresh(expires_at, NOW, expires_at - 60, 60)
-    assert not is_fresh(expires_at, NOW, expires_at + 1, 60)
-
-
-def test_short_lived_token_is_reused_for_half_its_life() -> None:
-    expires_at = NOW + 10
-    assert is_fresh(expires_at, NOW, NOW + 4.9, 60)
-    assert not is_fresh(expires_at, NOW, NOW + 5, 60)
+    assert freshness(token, NOW, 60) != VALID
 
 
 @pytest.mark.parametrize(
@@ -286,3 +318,61 @@ def test_only_200_passes() -> None:
     raise_for_failure(200, b"")
     with pytest.raises(TokenRequestFailed):
         raise_for_failure(201, b"{}")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=12,
+)
+token_field = st.sampled_from(["access_token", "Token", "token", "ACCESS_TOKEN"])
+type_field = st.sampled_from(["token_type", "TokenType"])
+expiry_field = st.sampled_from(["expires_in", "ExpiresIn"])
+plausible_answers = st.fixed_dictionaries(
+    {},
+    optional={
+        "access_token": json_values | st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126)),
+        "Token": json_values,
+        "token_type": st.sampled_from(["bearer", "Bearer", "mac"]) | json_values,
+        "ExpiresIn": st.integers() | st.floats() | st.text() | json_values,
+        "expires_in": st.integers(min_value=-(10**20), max_value=10**20),
+        "scope": json_values,
+    },
+)
+
+
+def check_answer(document: object) -> None:
+    try:
+        body = json.dumps(document).encode()
+    except ValueError:
+        body = b"{}"
+    try:
+        token = parse_token_response(body, NOW)
+    except TruliooError as error:
+        assert "\n" not in str(error)  # noqa: PT017 - any answer, so no single pytest.raises
+        return
+    assert isinstance(token.access_token, str)
+    assert token.access_token
+    assert token.obtained_at == NOW
+    if token.expires_at is not None:
+        assert math.isfinite(token.expires_at)
+        assert token.expires_at <= NOW + MAX_LIFETIME
+
+
+@given(json_values)
+@settings(max_examples=400, deadline=None)
+def test_any_json_value_is_a_token_or_a_clear_error(document: object) -> None:
+    check_answer(document)
+
+
+@given(plausible_answers)
+@settings(max_examples=400, deadline=None)
+def test_any_token_shaped_answer_is_a_token_or_a_clear_error(document: dict[str, object]) -> None:
+    check_answer(document)
+
+
+@given(st.binary(max_size=2048))
+@settings(max_examples=300, deadline=None)
+def test_any_bytes_are_a_token_answer_or_a_clear_error(body: bytes) -> None:
+    with contextlib.suppress(TruliooError):
+        parse_token_response(body, NOW)

@@ -8,7 +8,7 @@ from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 
-from httpie_trulioo.echoes import MIN_RUN, SecretEcho
+from httpie_trulioo.secret_echo import MIN_RUN, SecretEcho
 
 SECRET = "Zq8!x(y)*k'Lm/Np+Rs7~Tu9-Vw0_Xy1.Ab2\"c\\d"
 ACCENTED = "s3cr\u00e9t-Hq4Wm9Tz2Lp7Kd"

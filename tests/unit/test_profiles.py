@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from conftest import posix_only
+from helpers import posix_only
 
 from httpie_trulioo.errors import ConfigurationError
-from httpie_trulioo.profiles import load_profile
+from httpie_trulioo.profiles import load_profile, others_may_write
 
 
 def write(tmp_path: Path, text: str, mode: int = 0o600) -> dict[str, str]:
@@ -59,3 +61,17 @@ def test_unknown_profile_names_are_one_line_naming_the_file(tmp_path: Path) -> N
     with pytest.raises(ConfigurationError) as caught:
         load_profile(environ, "prod", by_name=True)
     assert str(caught.value) == f"{tmp_path / 'absent.toml'}: no such file, so no profile 'prod'."
+
+
+def test_who_may_have_written_a_file_is_judged_as_ssh_does(tmp_path: Path) -> None:
+    mine = tmp_path / "config.toml"
+    mine.write_text("")
+    for mode, others in [(0o600, False), (0o644, False), (0o620, True), (0o602, True)]:
+        mine.chmod(mode)
+        assert others_may_write(mine.stat()) is others, oct(mode)
+    assert others_may_write(SimpleNamespace(st_uid=os.getuid() + 1, st_mode=0o600))
+    assert not others_may_write(SimpleNamespace(st_uid=0, st_mode=0o644))  # root's
+
+
+def test_without_user_ids_who_may_write_is_left_to_the_folder_acl(without_posix_calls: Path) -> None:
+    assert not others_may_write(SimpleNamespace(st_uid=12345, st_mode=0o666))

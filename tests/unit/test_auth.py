@@ -12,8 +12,8 @@ from urllib.parse import quote_plus
 
 import pytest
 import requests
-from conftest import CLIENT_ID, CLIENT_SECRET, token_form
 from fake_trulioo import FakeTrulioo, RunningServer
+from helpers import CLIENT_ID, CLIENT_SECRET, token_form
 from requests_toolbelt import MultipartEncoder
 
 from httpie_trulioo import (

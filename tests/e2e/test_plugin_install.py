@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import AUTH
 from fake_trulioo import RunningServer
+from helpers import AUTH
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 SCRIPTS = "Scripts" if os.name == "nt" else "bin"  # where a virtual environment keeps its commands
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, posix_only, run_http, tls_fake
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import find_http, hold_lock
+from helpers import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, posix_only, run_http, tls_fake
 
 from httpie_trulioo import TokenEndpointUnreachable, TruliooAuth
-from httpie_trulioo.cache import CacheKey
+from httpie_trulioo.cache import TokenKey
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +46,7 @@ def fails_in_one_line(result: subprocess.CompletedProcess[str], start: str) -> s
 
 
 def entry_file(cache_dir: Path, server: RunningServer) -> Path:
-    key = CacheKey.build(server.token_url, "workflow.studio.api", CLIENT_ID, CLIENT_SECRET)
+    key = TokenKey(server.token_url, "workflow.studio.api", CLIENT_ID)
     return cache_dir / f"{key.digest}.json"
 
 

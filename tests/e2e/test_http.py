@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, find_http, posix_only, run_http
 from fake_trulioo import RunningServer
-from harness import run_on_a_terminal
+from harness import find_http, run_on_a_terminal
+from helpers import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, posix_only, run_http
 
 pytestmark = pytest.mark.e2e
 
@@ -295,12 +295,17 @@ def test_session_keeps_the_client_id_but_never_the_secret(
     assert saved["auth"] == {"type": "trulioo", "raw_auth": CLIENT_ID}
     assert CLIENT_SECRET not in session_file.read_text()
 
+    # The session has the client id only: its fresh cached token needs no secret.
+    ok(run_http(["-b", "--session=qa", server.url + "/x"], http_env))
+    assert server.fake.token_requests == 1
+    for entry in Path(http_env["TRULIOO_CACHE_DIR"]).glob("*.json"):
+        entry.unlink()  # a token must now be fetched, and there is no secret to fetch it with
     line = one_error_line(run_http(["-b", "--session=qa", server.url + "/x"], http_env))
     assert "no client secret for client 'demo-client'" in line
 
     http_env["TRULIOO_CLIENT_SECRET"] = CLIENT_SECRET
     ok(run_http(["-b", "--session=qa", server.url + "/x"], http_env))
-    assert server.fake.token_requests == 1
+    assert server.fake.token_requests == 2
     assert CLIENT_SECRET not in session_file.read_text()
 
 
@@ -355,9 +360,9 @@ def imported_by(args: list[str], env: dict[str, str]) -> set[str]:
 def test_a_warm_call_imports_only_the_cached_token_path(
     server: RunningServer, http_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """With a fresh token in the default cache folder, a call loads four small modules beyond -A bearer.
+    """With a fresh token in the default cache folder, a call loads the one path's modules beyond -A bearer.
 
-    Not platformdirs, not the profiles, the secret sources, the token request or the cache writer.
+    Not platformdirs, not the profiles, the secret sources, the token request or the errors.
     """
     env = {**http_env, "XDG_CACHE_HOME": str(tmp_path / "default-cache")}
     del env["TRULIOO_CACHE_DIR"]
@@ -369,8 +374,11 @@ def test_a_warm_call_imports_only_the_cached_token_path(
     assert server.fake.token_requests == 1
     assert sorted(warm - bearer) == [
         "httpie_trulioo.auth",
-        "httpie_trulioo.entries",
+        "httpie_trulioo.cache",
+        "httpie_trulioo.credentials",
+        "httpie_trulioo.provider",
         "httpie_trulioo.settings",
+        "httpie_trulioo.token",
         "httpie_trulioo.urls",
     ]
     assert list((tmp_path / "default-cache" / "httpie-trulioo").glob("*.json"))
@@ -434,4 +442,4 @@ def test_a_warm_call_with_a_profile_loads_no_token_request(
     warm = imported_by(["-b", "-A", "trulioo", "-a", "@dev", url], env)
     assert server.fake.token_requests == 1
     assert "httpie_trulioo.profiles" in warm
-    assert not {"platformdirs", "httpie_trulioo.endpoint", "httpie_trulioo.grant"} & warm
+    assert not {"platformdirs", "httpie_trulioo.endpoint", "httpie_trulioo.secret_sources"} & warm

@@ -6,13 +6,22 @@ install (keyrings.alt), kept in a temp folder.
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEV_URL, PROD_URL, PYTHON, command, posix_only
+from helpers import DEV_URL, PROD_URL, PYTHON, command, posix_only
 
 from httpie_trulioo.errors import SecretCommandFailed
-from httpie_trulioo.secret_sources import read_keyring, run_secret_command, store_in_keyring
+from httpie_trulioo.secret_sources import (
+    can_prompt,
+    command_words,
+    read_keyring,
+    run_secret_command,
+    store_in_keyring,
+)
 
 
 def test_the_keyring_entry_is_per_token_url_and_client(keyring_folder: Path) -> None:
@@ -89,3 +98,53 @@ def test_a_secret_cmd_that_cannot_run_is_one_line(line: str, expected: str) -> N
     with pytest.raises(SecretCommandFailed, match=r"^the secret_cmd of profile 'p' ") as caught:
         run_secret_command(line, timeout=5, owner="the secret_cmd of profile 'p'")
     assert str(caught.value).endswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("line", "posix", "windows"),
+    [
+        ("vault read 'trulioo/dev'", ["vault", "read", "trulioo/dev"], ["vault", "read", "'trulioo/dev'"]),
+        (
+            r'"C:\Program Files\Vault\vault.exe" read trulioo\dev',
+            [r"C:\Program Files\Vault\vault.exe", "read", "trulioodev"],  # a backslash escapes, unquoted
+            [r"C:\Program Files\Vault\vault.exe", "read", r"trulioo\dev"],
+        ),
+        (
+            r"C:\tools\op.exe read op://qa/x",
+            [r"C:toolsop.exe", "read", "op://qa/x"],
+            [r"C:\tools\op.exe", "read", "op://qa/x"],
+        ),
+    ],
+)
+def test_a_command_line_splits_as_each_systems_shell_splits_it(
+    line: str, posix: list[str], windows: list[str]
+) -> None:
+    assert command_words(line, windows=False) == posix
+    assert command_words(line, windows=True) == windows
+    with pytest.raises(ValueError, match="No closing quotation"):
+        command_words('vault "read', windows=True)
+
+
+@pytest.mark.parametrize(
+    ("platform", "device"), [("win32", "CONIN$"), ("linux", "/dev/tty"), ("darwin", "/dev/tty")]
+)
+def test_the_prompt_asks_the_console_on_windows_and_the_terminal_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, platform: str, device: str
+) -> None:
+    opened: list[str] = []
+    real_open = os.open
+
+    def record(path: str, flags: int) -> int:
+        opened.append(path)
+        return real_open(os.devnull, os.O_RDONLY)
+
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(os, "open", record)
+    assert can_prompt()
+    assert opened == [device]
+
+    def refuse(path: str, flags: int) -> int:
+        raise OSError(errno.ENXIO, "no such device")
+
+    monkeypatch.setattr(os, "open", refuse)
+    assert not can_prompt()

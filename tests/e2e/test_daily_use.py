@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import context_of, posix_only, run_http
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import find_http, http_environment, run_on_a_terminal
+from helpers import context_of, posix_only, run_http
 
-from httpie_trulioo.cache import CacheKey, TokenCache
+from httpie_trulioo.cache import TokenCache, TokenKey
 from httpie_trulioo.token import Token
 
 pytestmark = pytest.mark.e2e
@@ -133,24 +133,45 @@ def test_an_unknown_profile_is_one_line(prod: RunningServer, day: dict[str, str]
 
 @posix_only("a pseudo-terminal")
 def test_a_session_remembers_the_profile_name_and_asks_for_a_secret_it_lacks(
-    dev: RunningServer, day: dict[str, str], tmp_path: Path
+    dev: RunningServer, day: dict[str, str], tmp_path: Path, cache_dir: Path
 ) -> None:
     body(run_http(["-b", "--session=qa", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day))
     (session_file,) = (tmp_path / "httpie-config" / "sessions").rglob("qa.json")
     assert json.loads(session_file.read_text())["auth"] == {"type": "trulioo", "raw_auth": "@dev"}
     body(run_http(["-b", "--session=qa", dev.url + "/x"], day))
 
-    del day["DEV_SECRET"]  # reused on a terminal, without the secret at hand: the plugin asks
+    del day["DEV_SECRET"]  # reused on a terminal, without the secret at hand, when a token must be fetched
+    for entry in cache_dir.glob("*.json"):
+        entry.unlink()
+    prompt = f"client secret for {DEV_ID} at {host(dev)}: "
     code, screen = run_on_a_terminal(
         [find_http(), "-b", "--pretty=none", "--session=qa", dev.url + "/y"],
         day,
-        prompt=f"client secret for {DEV_ID} at {host(dev)}: ",
+        prompt=prompt,
         answer=DEV_SECRET,
     )
     assert code == 0, screen
+    assert prompt in screen  # the plugin asked
     assert '"path": "/y"' in screen
     assert DEV_SECRET not in screen + session_file.read_text()
-    assert dev.fake.token_requests == 1  # the secret typed is the one the cached token was for
+    assert dev.fake.token_requests == 2  # the secret typed got the new token
+
+
+def test_a_warm_call_does_not_prompt_on_the_terminal(dev: RunningServer, day: dict[str, str]) -> None:
+    """A fresh cached token needs no secret: on a terminal, with no secret at hand, nothing is asked."""
+    body(run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day))
+    del day["DEV_SECRET"]
+    prompt = f"client secret for {DEV_ID} at {host(dev)}: "
+    code, screen = run_on_a_terminal(
+        [find_http(), "-b", "--pretty=none", "-A", "trulioo", "-a", "@dev", dev.url + "/y"],
+        day,
+        prompt=prompt,
+        answer="never typed",
+    )
+    assert code == 0, screen
+    assert prompt not in screen
+    assert '"path": "/y"' in screen
+    assert dev.fake.token_requests == 1
 
 
 # --- the plugin's own prompt --------------------------------------------------------------------
@@ -303,6 +324,7 @@ def test_token_picks_a_profile_and_json_says_where_each_setting_came_from(
         "auth_method": "default",
         "audience": "default",
         "resource": "default",
+        "log": "default",
     }
     assert PROD_SECRET not in result.stdout + result.stderr
 
@@ -343,13 +365,21 @@ def test_token_without_a_secret_never_suggests_http_options(day: dict[str, str])
 # --- httpie-trulioo status and clear --------------------------------------------------------------
 
 
-def cache_entry(cache_dir: Path, server: RunningServer, client_id: str, *, lived: float, left: float) -> str:
-    """Put a token in the cache that was obtained ``lived`` seconds ago and expires in ``left``."""
+def cache_entry(
+    cache_dir: Path,
+    server: RunningServer,
+    client_id: str,
+    *,
+    lived: float,
+    left: float,
+    secret: str = "any secret",
+) -> str:
+    """Put a token in the cache, fetched with ``secret`` ``lived`` seconds ago, that expires in ``left``."""
     now = time.time()
     cache_dir.mkdir(mode=0o700, exist_ok=True)
     access_token = f"token-{client_id}-{left}"
-    key = CacheKey.build(server.token_url, "workflow.studio.api", client_id, "any secret")
-    TokenCache(str(cache_dir), 1).store(key, Token(access_token, now - lived, now + left))
+    key = TokenKey(server.token_url, "workflow.studio.api", client_id)
+    TokenCache(str(cache_dir), 1).store(key, Token(access_token, now - lived, now + left), secret)
     return hashlib.sha256(access_token.encode()).hexdigest()[-6:]
 
 
@@ -399,12 +429,23 @@ def test_status_check_exits_0_only_for_a_token_the_plugin_would_send(
     fp = ""
     if lived_and_left is not None:
         lived, left = lived_and_left
-        fp = cache_entry(cache_dir, prod, PROD_ID, lived=lived, left=left)
+        fp = cache_entry(cache_dir, prod, PROD_ID, lived=lived, left=left, secret=PROD_SECRET)
     cache_entry(cache_dir, prod, "someone-else", lived=60, left=3500)  # not the chosen client's
     result = companion(["status", "--check", "--profile", "prod"], day)
     assert (result.returncode, result.stderr) == (code, "")
     whose = f"client '{PROD_ID}' at {host(prod)} (profile prod)"
     assert one_line(result.stdout).startswith(line.format(whose=whose, fp=fp))
+
+
+def test_status_check_fails_for_a_token_another_secret_fetched(
+    prod: RunningServer, day: dict[str, str], cache_dir: Path
+) -> None:
+    """The plugin would not send it (the secret at hand is another one), so neither does --check pass."""
+    fp = cache_entry(cache_dir, prod, PROD_ID, lived=60, left=3500, secret="an old secret")
+    result = companion(["status", "--check", "--profile", "prod"], day)
+    assert result.returncode == 1
+    whose = f"client '{PROD_ID}' at {host(prod)} (profile prod)"
+    assert one_line(result.stdout).startswith(f"fetched with another secret: token …{fp} for {whose}")
 
 
 def test_clear_profile_removes_only_that_profiles_tokens(
@@ -438,7 +479,10 @@ def test_login_checks_and_keeps_the_secret_and_logout_removes_it(
     body(run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day))
     assert dev.fake.token_requests == 1  # login's token was cached and is used
     details = json.loads(companion(["token", "--profile", "dev", "--json"], day).stdout)
+    assert details["sources"]["secret"] == "not read"  # a fresh token needs no secret
+    details = json.loads(companion(["token", "--profile", "dev", "--json", "--refresh"], day).stdout)
     assert details["sources"]["secret"] == "keyring"
+    assert dev.fake.token_requests == 2
 
     logout = companion(["logout", "--profile", "dev"], day)
     assert (logout.returncode, logout.stdout) == (

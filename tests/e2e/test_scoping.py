@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import requests
 import trustme
-from conftest import AUTH, CLIENT_ID, CLIENT_SECRET, posix_only, run_http, tls_fake
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import find_http
+from helpers import AUTH, CLIENT_ID, CLIENT_SECRET, posix_only, run_http, tls_fake
 from peers import ConnectProxy, Dripper, Recorder
 
 from httpie_trulioo import APIHostNotAllowed, InsecureAPIURL, TokenEndpointUnreachable, TruliooAuth
-from httpie_trulioo.cache import CacheKey
+from httpie_trulioo.cache import TokenKey
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def trulioo(*args: str) -> list[str]:
 
 
 def cached_token(cache_dir: Path, token_url: str) -> str:
-    key = CacheKey.build(token_url, "workflow.studio.api", CLIENT_ID, CLIENT_SECRET)
+    key = TokenKey(token_url, "workflow.studio.api", CLIENT_ID)
     return str(json.loads((cache_dir / f"{key.digest}.json").read_text())["token"])
 
 

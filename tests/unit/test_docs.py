@@ -6,17 +6,19 @@ import re
 from pathlib import Path
 
 from httpie_trulioo import __version__
+from httpie_trulioo.settings import SETTINGS, shown_default
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 
 
 def test_every_test_security_md_cites_exists() -> None:
-    cited = re.findall(r"`(test_\w+\.py)::(test_\w+)`", (REPO / "SECURITY.md").read_text())
+    cited = re.findall(r"`((?:unit|e2e)/test_\w+\.py)::(test_\w+)`", (REPO / "SECURITY.md").read_text())
     assert len(cited) > 40
     missing = [
         f"{name}::{test}"
         for name, test in cited
-        if not re.search(rf"^def {test}\(", (REPO / "tests" / name).read_text(), re.MULTILINE)
+        if not (REPO / "tests" / name).is_file()
+        or not re.search(rf"^def {test}\(", (REPO / "tests" / name).read_text(), re.MULTILINE)
     ]
     assert missing == []
 
@@ -27,6 +29,19 @@ def test_every_setting_the_code_reads_is_in_the_readme() -> None:
     assert "TRULIOO_TOKEN_BUFFER" in used
     readme = (REPO / "README.md").read_text()
     assert sorted(name for name in used if f"`{name}`" not in readme) == []
+
+
+def test_the_readme_settings_table_is_the_code_s_table() -> None:
+    """Each row of ``settings.SETTINGS``, as the README shows it, in order, and no other row."""
+    expected = ["| variable | profile key | default | meaning |", "|---|---|---|---|"]
+    for setting in SETTINGS:
+        variable = f"`{setting.variable}`" if setting.variable else "—"
+        key = f"`{setting.name}`" if setting.in_profile else "—"
+        expected.append(f"| {variable} | {key} | {shown_default(setting)} | {setting.meaning} |")
+    readme = (REPO / "README.md").read_text().splitlines()
+    start = readme.index(expected[0])
+    shown = readme[start : start + len(expected) + 1]
+    assert shown == [*expected, ""], "the README's table should be:\n" + "\n".join(expected)
 
 
 def test_the_changelog_has_this_version() -> None:

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import run_http
 from harness import find_http, http_environment
+from helpers import run_http
 from real_servers import RealServer, command, error_line, start_dot
 
 from httpie_trulioo import TruliooAuth

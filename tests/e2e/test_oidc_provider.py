@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import run_http
 from harness import http_environment
+from helpers import run_http
 from real_servers import SERVERS, RealServer, command, error_line, start_oidc_provider
 
 pytestmark = pytest.mark.e2e

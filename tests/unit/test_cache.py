@@ -1,0 +1,470 @@
+"""The cache against real files: owner-only, atomic, and every bad file a miss."""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from harness import hold_lock
+from helpers import posix_only
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from httpie_trulioo import cache as cache_module
+from httpie_trulioo.cache import Entry, TokenCache, TokenKey, prepare_folder, secret_check
+from httpie_trulioo.token import Token
+
+NOW = 1_800_000_000.0
+SECRET = "s3cret-VALUE"
+KEY = TokenKey("https://auth.example/connect/token", "workflow.studio.api", "client-1")
+TOKEN = Token("tok-abc", obtained_at=NOW, expires_at=NOW + 3600)
+
+
+def token_in(cache: TokenCache, key: TokenKey) -> Token | None:
+    """The token the cache holds for ``key``, or None on a miss."""
+    entry = cache.load(key).entry
+    return entry.token if entry is not None else None
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> TokenCache:
+    folder = tmp_path / "cache"
+    assert prepare_folder(str(folder)) == ""
+    return TokenCache(str(folder), lock_timeout=5)
+
+
+def test_key_depends_on_every_field() -> None:
+    base = ("https://auth.example/connect/token", "workflow.studio.api", "client-1")
+    digests = {TokenKey(*base).digest}
+    for index, other in enumerate(("https://other/connect/token", "napi.api", "client-2")):
+        changed = list(base)
+        changed[index] = other
+        digests.add(TokenKey(*changed).digest)
+    assert len(digests) == 4
+
+
+def test_audience_and_resource_are_part_of_the_key() -> None:
+    base = ("https://auth.example/connect/token", "workflow.studio.api", "client-1")
+    digests = {
+        TokenKey(*base, audience=audience, resource=resource).digest
+        for audience, resource in (("", ""), ("a", ""), ("", "a"), ("a", "b"), ("b", "a"))
+    }
+    assert len(digests) == 5
+
+
+def test_fields_cannot_run_into_each_other() -> None:
+    url = "https://auth.example/connect/token"
+    assert TokenKey(url, "a", "b").digest != TokenKey(url, "a\0b", "").digest
+    assert TokenKey(url, "s", "c", "a", "").digest != TokenKey(url, "s", "c", "", "a").digest
+
+
+def test_the_secret_is_checked_by_the_entry_never_named_by_the_key(cache: TokenCache) -> None:
+    """A token is found by what it is for; the secret that fetched it is told from any other."""
+    cache.store(KEY, TOKEN, SECRET)
+    entry = cache.load(KEY).entry
+    assert entry is not None
+    assert entry.fetched_with(SECRET)
+    for other in ("wrong", "s3cret-VALUe", SECRET + " ", "", SECRET[:-1]):
+        assert not entry.fetched_with(other)
+
+
+def test_each_entry_salts_its_check_of_the_secret(cache: TokenCache) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+    first = cache.load(KEY).entry
+    cache.store(KEY, TOKEN, SECRET)
+    second = cache.load(KEY).entry
+    assert first is not None
+    assert second is not None
+    assert first.secret_salt != second.secret_salt
+    assert first.secret_check != second.secret_check
+    assert second.secret_check == secret_check(second.secret_salt, SECRET)
+    assert SECRET not in first.secret_check + first.secret_salt
+
+
+def test_an_entry_of_the_first_format_is_a_miss_never_misread(cache: TokenCache) -> None:
+    """The first release named a file after a hash of the secret and wrote "version": 1."""
+    old = {
+        "version": 1,
+        "token": "tok-abc",
+        "expires_at": NOW + 3600,
+        "obtained_at": NOW,
+        "token_url": KEY.token_url,
+        "scope": KEY.scope,
+        "client_id": KEY.client_id,
+        "granted_scope": "read",
+        "audience": "",
+        "resource": "",
+    }
+    Path(cache.path(KEY)).write_text(json.dumps(old))
+    os.chmod(cache.path(KEY), 0o600)
+    lookup = cache.load(KEY)
+    assert (lookup.entry, lookup.reason) == (None, "corrupt")
+    assert cache.entries() == []
+
+
+def test_the_granted_scope_is_kept_and_the_audience_and_resource_must_match(cache: TokenCache) -> None:
+    key = TokenKey(KEY.token_url, KEY.scope, KEY.client_id, audience="https://api.example/", resource="urn:r")
+    cache.store(key, Token("tok-abc", NOW, NOW + 3600, scope="read"), SECRET)
+    assert token_in(cache, key) == Token("tok-abc", NOW, NOW + 3600, scope="read")
+    (entry,) = [entry for _, entry in cache.entries()]
+    assert isinstance(entry, Entry)
+    assert (entry.key.audience, entry.key.resource, entry.token.scope) == (
+        "https://api.example/",
+        "urn:r",
+        "read",
+    )
+    # A file whose fields do not match the key that named it is not trusted.
+    os.replace(cache.path(key), cache.path(TokenKey(*key.fields()[:3], "other", "urn:r")))
+    assert cache.load(TokenKey(*key.fields()[:3], "other", "urn:r")).reason == "corrupt"
+    cache.store(key, TOKEN, SECRET)
+    os.replace(cache.path(key), cache.path(TokenKey(*key.fields()[:4], "")))
+    assert cache.load(TokenKey(*key.fields()[:4], "")).reason == "corrupt"
+
+
+def test_key_does_not_hold_the_secret() -> None:
+    assert "s3cret-VALUE" not in repr(KEY)
+
+
+def test_store_then_load(cache: TokenCache) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+    assert token_in(cache, KEY) == Token("tok-abc", NOW, NOW + 3600)
+
+
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
+def test_files_are_owner_only(cache: TokenCache) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+    assert os.stat(cache.folder).st_mode & 0o777 == 0o700
+    assert os.stat(cache.path(KEY)).st_mode & 0o777 == 0o600
+
+
+def test_file_holds_only_the_token_and_non_secret_fields(cache: TokenCache) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+    entry = json.loads(Path(cache.path(KEY)).read_text())
+    assert set(entry) == {
+        "version",
+        "token",
+        "expires_at",
+        "obtained_at",
+        "token_url",
+        "scope",
+        "client_id",
+        "granted_scope",
+        "audience",
+        "resource",
+        "secret_salt",
+        "secret_check",
+    }
+    assert "s3cret-VALUE" not in Path(cache.path(KEY)).read_text()
+
+
+def test_missing_entry_is_a_miss(cache: TokenCache) -> None:
+    assert token_in(cache, KEY) is None
+    assert cache.load(KEY).reason == "none"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"{",
+        b"not json at all",
+        b"[]",
+        b'{"version": 1}',
+        b'{"version": 2, "token": "t", "expires_at": 1, "obtained_at": 1}',
+        (
+            b'{"version": 1, "token": "t", "expires_at": 1, "obtained_at": 1, "token_url": "u", '
+            b'"scope": "s", "client_id": "c"}'
+        ),
+        b"\xff\xfe garbage",
+        b"[" * 100_000,
+    ],
+)
+def test_corrupt_or_foreign_file_is_a_miss(cache: TokenCache, content: bytes) -> None:
+    path = Path(cache.path(KEY))
+    path.write_bytes(content)
+    path.chmod(0o600)
+    lookup = cache.load(KEY)
+    assert (lookup.entry, lookup.reason) == (None, "corrupt")
+
+
+def test_truncated_file_is_a_miss(cache: TokenCache) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+    path = Path(cache.path(KEY))
+    path.write_bytes(path.read_bytes()[:40])
+    assert cache.load(KEY).reason == "corrupt"
+
+
+def test_entry_of_other_credentials_is_a_miss(cache: TokenCache) -> None:
+    other = TokenKey("https://auth.example/connect/token", "napi.api", "client-1")
+    cache.store(other, TOKEN, SECRET)
+    os.replace(cache.path(other), cache.path(KEY))
+    assert cache.load(KEY).reason == "corrupt"
+
+
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
+def test_file_readable_by_others_is_not_trusted_and_is_replaced(cache: TokenCache) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+    Path(cache.path(KEY)).chmod(0o644)
+    assert cache.load(KEY).reason == "insecure"
+    cache.store(KEY, TOKEN, SECRET)
+    assert os.stat(cache.path(KEY)).st_mode & 0o777 == 0o600
+    assert token_in(cache, KEY) == TOKEN
+
+
+@posix_only("creating a symlink, which Windows allows only to administrators or in Developer Mode")
+def test_symlink_is_never_followed(cache: TokenCache, tmp_path: Path) -> None:
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    target.chmod(0o600)
+    os.symlink(target, cache.path(KEY))
+    assert cache.load(KEY).reason == "unreadable"
+    cache.store(KEY, TOKEN, SECRET)
+    assert target.read_text() == "keep me"
+    assert not os.path.islink(cache.path(KEY))
+    assert token_in(cache, KEY) == TOKEN
+
+
+@posix_only("os.mkfifo")
+def test_fifo_does_not_block(cache: TokenCache) -> None:
+    os.mkfifo(cache.path(KEY), 0o600)
+    assert cache.load(KEY).reason == "insecure"
+
+
+def test_discard_only_removes_the_rejected_token(cache: TokenCache) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+    assert not cache.discard(KEY, "another-token")
+    assert token_in(cache, KEY) == TOKEN
+    assert cache.discard(KEY, "tok-abc")
+    assert token_in(cache, KEY) is None
+
+
+FULL_DISK = textwrap.dedent(
+    """
+    import resource, signal, sys
+    from httpie_trulioo.cache import TokenCache, TokenKey
+    from httpie_trulioo.token import Token
+    # The file size limit makes every write past 16 bytes fail, as a full disk would.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16))
+    url = "https://auth.example/connect/token"
+    key = TokenKey(url, "workflow.studio.api", "client-1")
+    try:
+        TokenCache(sys.argv[1], 5).store(key, Token("new-token", 1.0, 2.0), "s3cret-VALUE")
+    except OSError as exc:
+        print("refused", exc.errno)
+    """
+)
+
+
+@posix_only("a file size limit (RLIMIT_FSIZE) that acts as a full disk")
+def test_failed_write_leaves_the_old_entry_and_no_temp_file(cache: TokenCache) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+    result = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, cache.folder], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.startswith("refused")
+    assert token_in(cache, KEY) == TOKEN
+    assert sorted(os.listdir(cache.folder)) == [KEY.digest + ".json"]
+
+
+def test_folder_that_is_a_file_is_unusable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert "cannot create the cache folder" in prepare_folder(str(blocker))
+    assert "cannot create the cache folder" in prepare_folder(str(blocker / "below"))
+
+
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
+def test_folder_open_to_others_is_left_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "open"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    assert "open to other users" in prepare_folder(str(folder))
+    assert folder.stat().st_mode & 0o777 == 0o755
+
+
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
+def test_new_folder_is_owner_only(tmp_path: Path) -> None:
+    folder = tmp_path / "a" / "b"
+    assert prepare_folder(str(folder)) == ""
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_lock_wait_is_bounded(cache: TokenCache) -> None:
+    holder = hold_lock(os.path.join(cache.folder, KEY.digest + ".lock"))
+    try:
+        quick = TokenCache(cache.folder, lock_timeout=0.2)
+        with quick.lock(KEY) as waited:
+            assert waited is None
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_lock_of_a_killed_holder_is_free_at_once(cache: TokenCache) -> None:
+    holder = hold_lock(os.path.join(cache.folder, KEY.digest + ".lock"))
+    holder.kill()  # SIGKILL on POSIX
+    holder.wait()
+    quick = TokenCache(cache.folder, lock_timeout=0.5)
+    with quick.lock(KEY) as waited:
+        assert waited is not None
+        assert waited < 0.5
+
+
+# The Windows ways: os without the calls a Windows Python lacks ------------------------------------
+
+
+@pytest.fixture
+def windows_cache(without_posix_calls: Path) -> TokenCache:
+    folder = without_posix_calls / "cache"
+    assert prepare_folder(str(folder)) == ""
+    return TokenCache(str(folder), lock_timeout=5)
+
+
+@posix_only("user ids and mode bits")
+def test_posix_owner_and_mode_are_checked(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    assert cache_module.open_to_others(tmp_path.stat())
+    tmp_path.chmod(0o700)
+    assert not cache_module.open_to_others(tmp_path.stat())
+    assert cache_module.owned_by_me(tmp_path.stat())
+    assert not cache_module.owned_by_me(SimpleNamespace(st_uid=os.getuid() + 1))
+
+
+def test_without_user_ids_owner_and_mode_are_left_to_the_folder_acl(without_posix_calls: Path) -> None:
+    anyone = SimpleNamespace(st_uid=12345, st_mode=stat.S_IFDIR | 0o777)
+    assert cache_module.owned_by_me(anyone)
+    assert not cache_module.open_to_others(anyone)
+    folder = without_posix_calls / "open"
+    folder.mkdir()
+    folder.chmod(0o755)  # what os.stat reports on Windows for any folder
+    assert prepare_folder(str(folder)) == ""
+
+
+def test_cache_works_without_posix_calls(windows_cache: TokenCache) -> None:
+    assert windows_cache.load(KEY).reason == "none"
+    windows_cache.store(KEY, TOKEN, SECRET)
+    assert token_in(windows_cache, KEY) == TOKEN
+    assert [entry.token for _, entry in windows_cache.entries()] == [TOKEN]
+    assert windows_cache.discard(KEY, TOKEN.access_token)
+    assert windows_cache.load(KEY).reason == "none"
+
+
+def test_symlink_is_not_followed_without_o_nofollow(windows_cache: TokenCache, tmp_path: Path) -> None:
+    target = tmp_path / "precious.json"
+    TokenCache(str(tmp_path), 5).store(KEY, TOKEN, SECRET)  # a valid entry: following the link would use it
+    os.replace(tmp_path / f"{KEY.digest}.json", target)
+    os.symlink(target, windows_cache.path(KEY))
+    assert windows_cache.load(KEY).reason == "unreadable"
+    windows_cache.store(KEY, Token("tok-new", NOW, NOW + 3600), SECRET)
+    assert not os.path.islink(windows_cache.path(KEY))
+    assert json.loads(target.read_text())["token"] == "tok-abc"
+    assert token_in(windows_cache, KEY) == Token("tok-new", NOW, NOW + 3600)
+
+
+def test_reparse_point_is_a_symlink(
+    windows_cache: TokenCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reparse = stat.FILE_ATTRIBUTE_REPARSE_POINT
+    assert cache_module.is_link(SimpleNamespace(st_mode=stat.S_IFREG, st_file_attributes=reparse))
+    assert cache_module.is_link(
+        SimpleNamespace(st_mode=stat.S_IFDIR, st_file_attributes=reparse)
+    )  # a junction
+    assert not cache_module.is_link(SimpleNamespace(st_mode=stat.S_IFREG, st_file_attributes=0))
+
+    windows_cache.store(KEY, TOKEN, SECRET)
+    real_lstat = os.lstat
+
+    def lstat_as_windows(path: str) -> object:
+        info = real_lstat(path)
+        return SimpleNamespace(
+            st_mode=info.st_mode, st_dev=info.st_dev, st_ino=info.st_ino, st_file_attributes=reparse
+        )
+
+    monkeypatch.setattr(os, "lstat", lstat_as_windows)
+    assert windows_cache.load(KEY).reason == "unreadable"
+
+
+def test_a_file_swapped_while_it_is_opened_is_refused(
+    windows_cache: TokenCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    windows_cache.store(KEY, TOKEN, SECRET)
+    other = tmp_path / "other"
+    other.write_text("")
+    real_lstat = os.lstat
+    # What lstat saw is not what open then opened, as when a link is swapped in between.
+    monkeypatch.setattr(os, "lstat", lambda path: real_lstat(other))
+    with pytest.raises(OSError, match="replaced while it was opened") as raised:
+        cache_module.open_for_reading(windows_cache.path(KEY))
+    assert raised.value.errno == errno.ELOOP
+    assert windows_cache.load(KEY).reason == "unreadable"
+
+
+# Any bytes in a cache file -----------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> TokenCache:
+    folder = tmp_path_factory.mktemp("properties-cache")
+    folder.chmod(0o700)
+    return TokenCache(str(folder), 1)
+
+
+def valid_entry(token: str, expires_at: float) -> bytes:
+    entry = {
+        "version": 2,
+        "token": token,
+        "expires_at": expires_at,
+        "obtained_at": NOW,
+        "token_url": KEY.token_url,
+        "scope": KEY.scope,
+        "client_id": KEY.client_id,
+        "audience": "",
+        "resource": "",
+        "secret_salt": "00ff",
+        "secret_check": secret_check("00ff", SECRET),
+    }
+    return json.dumps(entry).encode()
+
+
+@given(
+    st.binary(max_size=4096)
+    | json_values.map(lambda value: json.dumps(value).encode())
+    | st.builds(valid_entry, st.text(), st.floats(allow_nan=True, allow_infinity=True))
+    | st.builds(
+        lambda data, cut: data[:cut],
+        st.builds(valid_entry, st.just("tok"), st.just(NOW)),
+        st.integers(0, 300),
+    )
+)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_bytes_in_a_cache_file_are_a_token_or_a_miss(shared_cache: TokenCache, data: bytes) -> None:
+    path = shared_cache.path(KEY)
+    with open(path, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)
+    lookup = shared_cache.load(KEY)
+    if lookup.entry is None:
+        assert lookup.reason == "corrupt"
+    else:
+        token = lookup.entry.token
+        assert isinstance(token, Token)
+        assert all("!" <= ch <= "~" for ch in token.access_token)
+        assert token.expires_at is not None
+        assert math.isfinite(token.expires_at)
+        assert lookup.entry.fetched_with(SECRET)

@@ -1,0 +1,281 @@
+"""The one path to a token, against the fake Trulioo on 127.0.0.1 with an injected clock.
+
+Above all: a fresh cached token is sent without reading a secret that costs something to read
+(a profile's secret_cmd, the OS keyring, a prompt), and a secret at hand that is not the one
+that fetched the cached token never gets it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import pytest
+from fake_trulioo import FakeTrulioo, RunningServer
+from helpers import CLIENT_ID, CLIENT_SECRET, command, posix_only
+
+from httpie_trulioo.credentials import Credentials, choose
+from httpie_trulioo.errors import ConfigurationError
+from httpie_trulioo.provider import OFFLINE_PLACEHOLDER, Provider
+from httpie_trulioo.secret_sources import KEYRING_SERVICE, keyring_user
+
+
+class Clock:
+    """A clock the test moves by hand, shared by the provider and the fake server."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingKeyring(keyring.backend.KeyringBackend):
+    """A keyring backend in memory that counts every read."""
+
+    priority = 1  # type: ignore[assignment]  # keyring declares it as a class property
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def fake(clock: Clock) -> FakeTrulioo:
+    return FakeTrulioo(clock=clock)
+
+
+@pytest.fixture
+def counting_keyring() -> Iterator[CountingKeyring]:
+    before = keyring.get_keyring()
+    counting = CountingKeyring()
+    keyring.set_keyring(counting)
+    try:
+        yield counting
+    finally:
+        keyring.set_keyring(before)
+
+
+def environ(server: RunningServer, cache_dir: Path, **more: str) -> dict[str, str]:
+    return {"TRULIOO_TOKEN_URL": server.token_url, "TRULIOO_CACHE_DIR": str(cache_dir), **more}
+
+
+def provider(
+    env: dict[str, str], clock: Callable[[], float], *, profile: str | None = None, **kwargs: object
+) -> Provider:
+    """A provider as one call makes it: a new one per call, as each http process does."""
+    return Provider(Credentials(choose(env, profile=profile), **kwargs), clock)  # type: ignore[arg-type]
+
+
+def profiles_file(tmp_path: Path, server: RunningServer, **keys: str) -> Path:
+    path = tmp_path / "config.toml"
+    body = "".join(f"{key} = {json.dumps(value)}\n" for key, value in keys.items())
+    path.write_text(f'[profiles.p]\nclient_id = "{CLIENT_ID}"\ntoken_url = "{server.token_url}"\n{body}')
+    path.chmod(0o600)
+    return path
+
+
+def counting_command(counter: Path) -> str:
+    """A secret_cmd that prints the demo secret and adds a line to ``counter`` each time it runs."""
+    code = f"open({str(counter)!r}, 'a').write('ran\\n'); print({CLIENT_SECRET!r})"
+    return command(code)
+
+
+def runs(counter: Path) -> int:
+    return len(counter.read_text().splitlines()) if counter.exists() else 0
+
+
+@posix_only("a secret_cmd quoted for a POSIX shell")
+def test_a_warm_call_runs_no_secret_cmd(
+    server: RunningServer, cache_dir: Path, clock: Clock, tmp_path: Path
+) -> None:
+    counter = tmp_path / "runs"
+    path = profiles_file(tmp_path, server, secret_cmd=counting_command(counter))
+    env = environ(server, cache_dir, TRULIOO_CONFIG_FILE=str(path))
+    tokens = {provider(env, clock, profile="p").token()[0].access_token for _ in range(3)}
+    assert len(tokens) == 1
+    assert (runs(counter), server.fake.token_requests) == (1, 1)  # 3 calls, 1 token, 1 run
+    clock.now += 3600  # expired: a token must be fetched, and only then is the secret read
+    provider(env, clock, profile="p").token()
+    assert (runs(counter), server.fake.token_requests) == (2, 2)
+
+
+@posix_only("a secret_cmd quoted for a POSIX shell")
+def test_a_401_reads_the_secret_that_a_warm_call_did_not(
+    server: RunningServer, cache_dir: Path, clock: Clock, tmp_path: Path
+) -> None:
+    counter = tmp_path / "runs"
+    path = profiles_file(tmp_path, server, secret_cmd=counting_command(counter))
+    env = environ(server, cache_dir, TRULIOO_CONFIG_FILE=str(path))
+    first, _ = provider(env, clock, profile="p").token()
+    warm = provider(env, clock, profile="p")
+    assert warm.token() == (first, True)
+    assert runs(counter) == 1
+    second, from_cache = warm.token(rejected=first.access_token)
+    assert (second != first, from_cache, runs(counter)) == (True, False, 2)
+
+
+def test_a_warm_call_reads_no_keyring(
+    server: RunningServer, cache_dir: Path, clock: Clock, counting_keyring: CountingKeyring
+) -> None:
+    counting_keyring.set_password(KEYRING_SERVICE, keyring_user(server.token_url, CLIENT_ID), CLIENT_SECRET)
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
+    for _ in range(3):
+        provider(env, clock).token()
+    assert (counting_keyring.reads, server.fake.token_requests) == (1, 1)
+
+
+def test_a_warm_call_asks_no_one(server: RunningServer, cache_dir: Path, clock: Clock) -> None:
+    asked: list[str] = []
+
+    def prompt(client_id: str, token_url: str) -> str:
+        asked.append(client_id)
+        return CLIENT_SECRET
+
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
+    for _ in range(3):
+        provider(env, clock, prompt=prompt).token()
+    assert (asked, server.fake.token_requests) == ([CLIENT_ID], 1)
+
+
+def test_offline_reads_no_secret_and_sends_no_request(
+    server: RunningServer, cache_dir: Path, clock: Clock, counting_keyring: CountingKeyring
+) -> None:
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
+    assert provider(env, clock).offline_token() == OFFLINE_PLACEHOLDER
+    counting_keyring.set_password(KEYRING_SERVICE, keyring_user(server.token_url, CLIENT_ID), CLIENT_SECRET)
+    token, _ = provider(env, clock).token()
+    reads = counting_keyring.reads
+    assert provider(env, clock).offline_token() == token.access_token
+    assert (counting_keyring.reads, server.fake.token_requests) == (reads, 1)
+
+
+def test_a_changed_secret_at_hand_is_a_miss_and_gets_a_new_token(
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.fake.clients["other-secret-client"] = "unused"
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
+    first, _ = provider(env, clock, client_secret=CLIENT_SECRET).token()
+    caplog.set_level(logging.INFO, logger="httpie_trulioo")
+    with pytest.raises(Exception, match="invalid_client"):
+        provider(env, clock, client_secret="not-the-secret").token()
+    assert "cache miss (fetched with another secret)" in caplog.text
+    assert server.fake.token_requests == 2  # the wrong secret was sent, and refused
+    again, from_cache = provider(env, clock, client_secret=CLIENT_SECRET).token()
+    assert (again, from_cache) == (first, True)  # the entry was not replaced by a refusal
+
+
+@pytest.mark.parametrize("where", ["TRULIOO_CLIENT_SECRET", "secret_env"])
+def test_a_secret_from_a_variable_is_checked_against_the_entry(
+    where: str, server: RunningServer, cache_dir: Path, clock: Clock, tmp_path: Path
+) -> None:
+    """Variables cost nothing to read: a secret in one must be the one that fetched the token."""
+    path = profiles_file(tmp_path, server, secret_env="P_SECRET")
+    env = environ(server, cache_dir, TRULIOO_CONFIG_FILE=str(path))
+    variable, profile = (
+        ("TRULIOO_CLIENT_SECRET", None) if where == "TRULIOO_CLIENT_SECRET" else ("P_SECRET", "p")
+    )
+    if profile is None:
+        env["TRULIOO_CLIENT_ID"] = CLIENT_ID
+    provider({**env, variable: CLIENT_SECRET}, clock, profile=profile).token()
+    with pytest.raises(Exception, match="invalid_client"):
+        provider({**env, variable: "wrong"}, clock, profile=profile).token()
+    assert server.fake.token_requests == 2
+
+
+def test_without_a_client_id_nothing_is_looked_up(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    with pytest.raises(ConfigurationError, match=r"^no client id"):
+        provider(environ(server, cache_dir), clock)
+
+
+def test_min_ttl_and_renew_take_the_same_path(server: RunningServer, cache_dir: Path, clock: Clock) -> None:
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    first, _ = provider(env, clock).token()
+    assert provider(env, clock).token(min_ttl=3000) == (first, True)
+    clock.now += 1000  # 2599 s left
+    second, from_cache = provider(env, clock).token(min_ttl=3000)
+    assert (second != first, from_cache) == (True, False)
+    third, from_cache = provider(env, clock).token(renew=True)
+    assert (third != second, from_cache, server.fake.token_requests) == (True, False, 3)
+    assert provider(env, clock).token() == (third, True)
+
+
+# What a warm call imports: none of what only a miss needs. Run in a fresh process with the
+# cache warmed by the test; argv: token URL, cache folder, profiles file.
+WARM_IMPORTS = textwrap.dedent(
+    """
+    import sys, requests, httpie.core
+    from httpie.plugins.registry import plugin_manager
+    plugin_manager.load_installed_plugins()
+    before = set(sys.modules)
+    auth = plugin_manager.get_auth_plugin("trulioo")().get_auth(*sys.argv[1].split(":", 1))
+    prepared = auth(requests.Request("GET", "http://127.0.0.1:9/x").prepare())
+    assert prepared.headers["Authorization"].startswith("Bearer ey"), prepared.headers
+    print(" ".join(sorted(set(sys.modules) - before)))
+    """
+)
+
+
+@pytest.mark.parametrize("credentials", ["--auth", "@profile"])
+def test_a_warm_hit_imports_nothing_that_only_a_miss_needs(
+    credentials: str, cache_dir: Path, tmp_path: Path
+) -> None:
+    with RunningServer(FakeTrulioo()) as server:  # the real clock: the warm process reads it too
+        path = profiles_file(tmp_path, server, secret_env="P_SECRET")
+        env = {
+            **{key: value for key, value in os.environ.items() if not key.startswith("TRULIOO_")},
+            **environ(server, cache_dir, TRULIOO_CONFIG_FILE=str(path), P_SECRET=CLIENT_SECRET),
+        }
+        provider(env, time.time, profile="p").token()  # the same key for both ways of calling
+    auth = f"{CLIENT_ID}:{CLIENT_SECRET}" if credentials == "--auth" else "@p"
+    loaded = subprocess.run(
+        [sys.executable, "-c", WARM_IMPORTS, auth],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    imported = set(loaded.stdout.split())
+    never = {"jwt", "filelock", "keyring", "platformdirs", "urllib3", "charset_normalizer", "idna"}
+    miss_only = {
+        "httpie_trulioo.endpoint",
+        "httpie_trulioo.secret_sources",
+        "httpie_trulioo.secret_echo",
+        "httpie_trulioo.errors",
+        "subprocess",
+        "getpass",
+        "tempfile",
+    }
+    assert {name.split(".")[0] for name in imported} & never == set()
+    assert imported & miss_only == set()
+    assert ("tomllib" in imported) is (credentials == "@profile")  # a profile is read from its file
+    assert "httpie_trulioo.provider" in imported  # the one path, not a second copy of it
