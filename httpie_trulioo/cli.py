@@ -20,7 +20,7 @@ from .errors import ConfigurationError, TruliooError
 from .profiles import config_file
 from .provider import LOCK_GRACE, Provider
 from .secret_sources import ask_on_terminal, forget_in_keyring, store_in_keyring, usable_keyring
-from .settings import Settings, load_settings, log_to_stderr
+from .settings import READ, Settings, load_settings, log_to_stderr, shown_default
 from .token import VALID, duration, fingerprint, freshness, jwt_claims
 from .urls import token_host, without_userinfo
 
@@ -213,7 +213,7 @@ def _of_choice(choice: Choice) -> tuple[str, Callable[[Entry], bool]]:
 
 
 def _status(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = choose(os.environ, profile=args.profile).settings if args.profile else _settings()
     cache = _cache(settings)
     now = time.time()
     problem = folder_problem(cache.folder) if os.path.exists(cache.folder) else ""
@@ -231,7 +231,13 @@ def _status(args: argparse.Namespace) -> int:
         by_client, profiles_state = {}, f" (cannot be used: {str(exc).removeprefix(profiles)})"
     rows = [_describe(entry, now, settings.token_buffer, by_client, args.claims) for entry in entries]
     if args.json:
-        print(json.dumps({"cache_dir": cache.folder, "config_file": profiles, "tokens": rows}, indent=2))
+        report = {
+            "cache_dir": cache.folder,
+            "config_file": profiles,
+            "settings": _settings_report(settings),
+            "tokens": rows,
+        }
+        print(json.dumps(report, indent=2))
         return 0
     print(f"cache folder:  {cache.folder}{_folder_state(cache.folder, problem)}")
     print(f"profiles file: {profiles}{profiles_state}")
@@ -276,6 +282,19 @@ def _status(args: argparse.Namespace) -> int:
         for row in rows:
             print(f"{row['client_id']} @ {row['token_url']}: claims {json.dumps(row['claims'])}")
     return 0
+
+
+def _settings_report(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Each setting, from ``settings.SETTINGS``: its value, where it came from, its variable and default."""
+    return {
+        setting.name: {
+            "value": getattr(settings, setting.name),
+            "source": settings.sources[setting.name],
+            "variable": setting.variable,
+            "default": shown_default(setting).replace("`", ""),
+        }
+        for setting in READ
+    }
 
 
 def _check(provider: Provider, now: float) -> int:

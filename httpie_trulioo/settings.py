@@ -1,9 +1,10 @@
 """The settings: one table of them, read from arguments, ``TRULIOO_*`` variables and a profile.
 
 ``SETTINGS`` is the only place a setting is named: its variable, whether a profile may set it,
-its default, what it means and how its value is checked. Reading, the error messages, the
-sources that ``status`` shows and the README's table all come from it. Every call reads the
-settings, a warm one too, so this module imports only the URL rules below it.
+its default, what it means and how its value is checked. Reading, the error messages, where each
+value came from (``token --json``, ``status --json``) and the README's table all come from it.
+Every call reads the settings, a warm one too, so this module imports only the token and URL
+rules below it, and the errors when one is raised.
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ BY_NAME = {setting.name: setting for setting in SETTINGS}
 
 
 def shown_default(setting: Setting) -> str:
-    """A setting's default as people read it, in the README's table and in ``status``."""
+    """A setting's default as people read it, in the README's table and in ``status --json``."""
     value = setting.default
     if setting.shown:
         return setting.shown

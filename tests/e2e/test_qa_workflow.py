@@ -201,6 +201,21 @@ def test_status_json_and_claims(server: RunningServer, env: dict[str, str], cach
     result = command(["status", "--json", "--claims"], env)
     report = json.loads(result.stdout)
     assert report["cache_dir"] == str(cache_dir)
+    settings = report["settings"]
+    assert settings["scope"] == {
+        "value": "workflow.studio.api",
+        "source": "default",
+        "variable": "TRULIOO_SCOPE",
+        "default": "workflow.studio.api",
+    }
+    assert (settings["token_url"]["value"], settings["token_url"]["source"]) == (
+        server.token_url,
+        "TRULIOO_TOKEN_URL",
+    )
+    assert set(settings) == {
+        "client_id", "token_url", "scope", "auth_method", "audience", "resource", "api_hosts", "token_buffer",
+        "timeout", "cache_dir", "cache_enabled", "log",
+    }  # fmt: skip
     (entry,) = report["tokens"]
     assert set(entry) == {
         "client_id", "profiles", "token_url", "scope", "granted_scope", "audience", "resource",
