@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from .settings import Settings
 
-# The format this release writes; a file of any other (the first release's "version": 1, named
+# The format this release writes; a file of any other (the earlier "version": 1, named
 # after the secret) is a miss, never misread.
 CACHE_VERSION = 2
 _GROUP_OR_OTHERS = 0o077  # permission bits that must be clear on our files and folder
@@ -221,16 +221,17 @@ class TokenCache:
         return found
 
     def leftovers(self) -> list[str]:
-        """Temp files that writers killed mid-write left behind: owner-only, and begun as an entry.
+        """Files of ours that no call reads: killed writers' temp files, entries of an earlier format.
 
-        A file of that name that does not start the way ``store`` writes is not one of ours.
+        Entries cut short count too. Each must be owner-only and begin as ``store`` writes (in any
+        release); a file of such a name that does not is not one of ours.
         """
         found = []
         for name in self._names(".json"):
-            if re.fullmatch(r"\.tmp-\w+\.json", name):
+            if re.fullmatch(r"\.tmp-\w+\.json|[0-9a-f]{64}\.json", name):
                 path = os.path.join(self.folder, name)
                 data, _ = read_private_file(path)
-                if data is not None and data.startswith(_ENTRY_START):
+                if data is not None and data.startswith(_ENTRY_START) and decode_entry(data) is None:
                     found.append(path)
         return found
 

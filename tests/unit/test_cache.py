@@ -91,7 +91,7 @@ def test_each_entry_salts_its_check_of_the_secret(cache: TokenCache) -> None:
 
 
 def test_an_entry_of_the_first_format_is_a_miss_never_misread(cache: TokenCache) -> None:
-    """The first release named a file after a hash of the secret and wrote "version": 1."""
+    """The earlier format named a file after a hash of the secret and wrote "version": 1."""
     old = {
         "version": 1,
         "token": "tok-abc",
@@ -109,6 +109,9 @@ def test_an_entry_of_the_first_format_is_a_miss_never_misread(cache: TokenCache)
     lookup = cache.load(KEY)
     assert (lookup.entry, lookup.reason) == (None, "corrupt")
     assert cache.entries() == []
+    assert cache.leftovers() == [cache.path(KEY)]  # clear removes it
+    cache.store(KEY, TOKEN, SECRET)
+    assert cache.leftovers() == []  # a current entry is never a leftover
 
 
 def test_the_granted_scope_is_kept_and_the_audience_and_resource_must_match(cache: TokenCache) -> None:
