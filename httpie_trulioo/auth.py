@@ -147,7 +147,7 @@ class TruliooAuth(requests.auth.AuthBase):
                         self._environ if self._environ is not None else dict(os.environ),
                         profile=self._profile,
                         arguments=self._arguments,
-                        secret_given=bool(self._client_secret),
+                        secret_given=self._client_secret is not None,
                     )
         return self._choice
 

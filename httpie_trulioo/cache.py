@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .settings import user_folder
-from .token import Token, is_token_text
+from .token import MAX_LIFETIME, Token, is_token_text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
 if TYPE_CHECKING:
@@ -338,6 +338,7 @@ def decode_entry(data: bytes) -> Entry | None:
         is_token_text(access_token)
         and _is_time(obtained_at)
         and _is_time(expires_at)
+        and expires_at - obtained_at <= MAX_LIFETIME  # no token this package fetched lives longer
         and _all_text(key)
         and _is_hex(salt)
         and _is_hex(check)

@@ -219,7 +219,7 @@ def _status(args: argparse.Namespace) -> int:
     problem = folder_problem(cache.folder) if os.path.exists(cache.folder) else ""
     entries = [] if problem else [entry for _, entry in cache.entries()]
     if args.check:
-        return _check(Provider(_credentials(args.profile)), now)
+        return _check(Provider(_credentials(args.profile), look_only=True), now)
     if args.profile:
         _, belongs = _of_choice(choose(os.environ, profile=args.profile))
         entries = [entry for entry in entries if belongs(entry)]
@@ -428,10 +428,17 @@ def _secret_from_stdin() -> str:
 
 def _logout(args: argparse.Namespace) -> int:
     choice = choose(os.environ, profile=args.profile)
-    client_id = Credentials(choice).client_id
-    whose, belongs = _of_choice(choice)
-    forgotten = forget_in_keyring(choice.settings.token_url, client_id)
-    removed = _remove(_cache(choice.settings), belongs, leftovers=False)
+    credentials = Credentials(choice)
+    client_id, token_url = credentials.client_id, choice.settings.token_url
+    forgotten = forget_in_keyring(token_url, client_id)
+    # Every token of the client at this token URL, whatever its scope, audience or resource: a
+    # fresh one may be sent without the secret, and the secret is what logout takes away.
+    removed = _remove(
+        _cache(choice.settings),
+        lambda entry: (entry.key.token_url, entry.key.client_id) == (token_url, client_id),
+        leftovers=False,
+    )
+    whose = _whose(credentials)
     if not forgotten and not removed:
         print(
             f"httpie-trulioo: not logged in: no secret in the keyring and no cached token for {whose}.",

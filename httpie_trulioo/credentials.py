@@ -74,7 +74,7 @@ class Choice:
     def variable(self, name: str) -> str | None:
         """A variable's value, unless the profile chosen by name beats it or it is blank."""
         value = self.environ.get(name)
-        return value if value and value.strip() and name not in self.beaten else None
+        return value if value and name not in self.beaten else None
 
 
 def choose(
@@ -180,6 +180,14 @@ class Credentials:
             "sources": self.sources,
         }
 
+    def can_read_secret(self) -> bool:
+        """Tell whether the secret, not at hand, could be read when a token must be fetched.
+
+        Only then is a fresh cached token sent without the secret: a caller that has no way at
+        all to give a secret never gets one.
+        """
+        return self.secret is not None or _can_be_read(self.choice, self._prompt)
+
     def read_secret(self) -> str:
         """The secret, read from the first source that has it; a one-line error when none has."""
         with self._lock:
@@ -204,16 +212,52 @@ def _no_client_id(profile: str | None) -> str:
 
 
 def _secret_at_hand(choice: Choice, given: str | None) -> tuple[str | None, str | None]:
-    """The secret and its source from those that cost nothing: passed, TRULIOO_CLIENT_SECRET, secret_env."""
-    if given:
-        return given, ARGUMENT
+    """The secret and its source from those that cost nothing: passed, TRULIOO_CLIENT_SECRET, secret_env.
+
+    A secret passed is at hand even when it is empty: it is then compared, and sent, as it is.
+    """
+    if given is not None:
+        return _checked(given, ARGUMENT), ARGUMENT
     value = choice.variable(_SECRET_VARIABLE)
     if value:
-        return value, _SECRET_VARIABLE
+        return _checked(value, _SECRET_VARIABLE), _SECRET_VARIABLE
     secret_env = _text_of(choice.values, "secret_env")
     if secret_env and choice.environ.get(secret_env):
-        return choice.environ[secret_env], f"profile {choice.profile} secret_env {secret_env}"
+        source = f"profile {choice.profile} secret_env {secret_env}"
+        return _checked(choice.environ[secret_env], source), source
     return None, None
+
+
+def _checked(secret: str, source: str) -> str:
+    """``secret``, if it can be sent: text that UTF-8 can encode (a variable may hold other bytes)."""
+    try:
+        secret.encode()
+    except UnicodeEncodeError:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        where = "the argument" if source == ARGUMENT else source
+        raise ConfigurationError(
+            f"the client secret from {where} is not valid UTF-8: set it again."
+        ) from None
+    return secret
+
+
+def _can_be_read(choice: Choice, prompt: SecretPrompt | None) -> bool:
+    """Tell whether a source outside the process could give the secret, without asking it.
+
+    A profile's secret_cmd, the keyring package, or a prompt with a terminal to ask on.
+    """
+    if _text_of(choice.values, "secret_cmd"):
+        return True
+    from importlib.util import find_spec  # noqa: PLC0415 - only a warm call without a secret at hand
+
+    if find_spec("keyring") is not None:
+        return True
+    if prompt is None:
+        return False
+    from .secret_sources import can_prompt  # noqa: PLC0415 - likewise
+
+    return can_prompt()
 
 
 def _secret_read(choice: Choice, client_id: str, prompt: SecretPrompt | None) -> tuple[str, str]:
@@ -229,7 +273,7 @@ def _secret_read(choice: Choice, client_id: str, prompt: SecretPrompt | None) ->
         return secret, f"profile {profile} secret_cmd"
     stored = read_keyring(settings.token_url, client_id)
     if stored:
-        return stored, "keyring"
+        return _checked(stored, "keyring"), "keyring"
     asked = prompt(client_id, settings.token_url) if prompt is not None else None
     if asked:
         return asked, "prompt"

@@ -9,6 +9,7 @@ imported: the secret's sources, the lock, the token request.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,12 +36,17 @@ class Provider:
     file, the token lives in this object.
     """
 
-    def __init__(self, credentials: Credentials, clock: Callable[[], float] = time.time) -> None:
-        """Open the cache the settings name (None when it is off or unusable)."""
+    def __init__(
+        self, credentials: Credentials, clock: Callable[[], float] = time.time, *, look_only: bool = False
+    ) -> None:
+        """Open the cache the settings name (None when it is off or unusable).
+
+        ``look_only``: for a caller that only looks (``status --check``), which creates no folder.
+        """
         self.credentials = credentials
         self.context = credentials.context
         self.key = TokenKey.of(credentials.settings)
-        self.cache = open_cache(credentials)
+        self.cache = open_cache(credentials, create=not look_only)
         self._clock = clock
         self._memory: Entry | None = None
         self._lock = threading.Lock()
@@ -106,7 +112,8 @@ class Provider:
         When the secret is at hand, the entry must have been fetched with it: a changed secret
         never gets the old token. When it is not (it would have to be read from a command, the
         keyring or a person), the entry is used as it is: it was fetched with a secret that
-        worked for this very client and token URL.
+        worked for this very client and token URL. A caller with no way to give a secret at all
+        gets none.
         """
         entry = lookup.entry
         if entry is None:
@@ -114,6 +121,8 @@ class Provider:
         secret = self.credentials.secret
         if secret is not None and not entry.fetched_with(secret):
             return "fetched with another secret"
+        if secret is None and not self.credentials.can_read_secret():
+            return "no secret to fetch a token with"
         return freshness(entry.token, self._clock(), self.credentials.settings.token_buffer, min_ttl)
 
     def _hit(self, where: str, token: Token) -> None:
@@ -168,12 +177,14 @@ class Provider:
             )
 
 
-def open_cache(credentials: Credentials) -> TokenCache | None:
+def open_cache(credentials: Credentials, *, create: bool = True) -> TokenCache | None:
     """The cache the settings name, its folder created if need be; None when it is off or unusable."""
     settings = credentials.settings
     if not settings.cache_enabled:
         return None
     folder = cache_folder(settings)
+    if not create and not os.path.lexists(folder):
+        return TokenCache(folder, lock_timeout=settings.timeout + LOCK_GRACE)  # every look a miss
     problem = prepare_folder(folder)
     if problem:
         log.warning("%s; going on without a token cache.", problem)

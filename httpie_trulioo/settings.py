@@ -343,11 +343,24 @@ def load_settings(
     for setting in READ:
         value, source = pick(setting, arguments, environ, profile or {}, profile_name)
         assert setting.read is not None  # noqa: S101 - READ holds only rows with a reader
+        if isinstance(value, str) and not _is_utf8(value):
+            from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+            raise ConfigurationError(f"{setting.variable} is not valid UTF-8 text: set it again.")
         values[setting.name] = setting.default if source == DEFAULT else setting.read(value, setting.variable)
         sources[setting.name] = source
     if values["api_hosts"] is None:
         values["api_hosts"] = default_api_hosts(values["token_url"])
     return Settings(values, profile_name, sources)
+
+
+def _is_utf8(text: str) -> bool:
+    """Tell whether ``text`` is text UTF-8 can encode (a variable may hold other bytes)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def log_to_stderr() -> None:

@@ -500,6 +500,33 @@ def test_login_checks_and_keeps_the_secret_and_logout_removes_it(
     assert "no client secret for client 'dev-client'" in one_line(gone.stderr)
 
 
+def test_logout_removes_every_token_of_the_client_whatever_its_scope(
+    dev: RunningServer, day: dict[str, str], cache_dir: Path
+) -> None:
+    """A fresh token may be sent without the secret: logout leaves none of the client's behind."""
+    del day["DEV_SECRET"]
+    login = companion(["login", "--profile", "dev", "--secret-stdin"], day, stdin=DEV_SECRET + "\n")
+    assert login.returncode == 0, login.stderr
+    for scope in ("workflow.studio.api", "napi.api"):
+        body(run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], {**day, "TRULIOO_SCOPE": scope}))
+    cache_entry(cache_dir, dev, "another-client", lived=60, left=3500)
+    assert len(list(cache_dir.glob("*.json"))) == 3
+    logout = companion(["logout", "--profile", "dev"], day)
+    assert logout.stdout.endswith("removed the secret from the keyring, and 2 cached tokens\n"), logout.stdout
+    assert len(list(cache_dir.glob("*.json"))) == 1  # another client's stays
+    gone = run_http(
+        ["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], {**day, "TRULIOO_SCOPE": "napi.api"}
+    )
+    assert "no client secret for client 'dev-client'" in one_line(gone.stderr)
+
+
+def test_status_check_creates_no_cache_folder(day: dict[str, str], cache_dir: Path) -> None:
+    result = companion(["status", "--check", "--profile", "dev"], day)
+    assert result.returncode == 1
+    assert result.stdout.startswith("no cached token for client 'dev-client'")
+    assert not cache_dir.exists()
+
+
 def test_login_with_a_wrong_secret_keeps_nothing(dev: RunningServer, day: dict[str, str]) -> None:
     result = companion(["login", "--profile", "dev", "--secret-stdin"], day, stdin="wrong\n")
     assert result.returncode == 1

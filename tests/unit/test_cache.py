@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from httpie_trulioo import cache as cache_module
 from httpie_trulioo.cache import Entry, TokenCache, TokenKey, prepare_folder, secret_check
-from httpie_trulioo.token import Token
+from httpie_trulioo.token import MAX_LIFETIME, Token
 
 NOW = 1_800_000_000.0
 SECRET = "s3cret-VALUE"
@@ -254,7 +254,7 @@ FULL_DISK = textwrap.dedent(
     """
     import resource, signal, sys
     from httpie_trulioo.cache import TokenCache, TokenKey
-    from httpie_trulioo.token import Token
+    from httpie_trulioo.token import MAX_LIFETIME, Token
     # The file size limit makes every write past 16 bytes fail, as a full disk would.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16))
@@ -471,3 +471,11 @@ def test_any_bytes_in_a_cache_file_are_a_token_or_a_miss(shared_cache: TokenCach
         assert token.expires_at is not None
         assert math.isfinite(token.expires_at)
         assert lookup.entry.fetched_with(SECRET)
+
+
+def test_an_entry_that_lives_longer_than_a_token_may_is_not_trusted(cache: TokenCache) -> None:
+    """No token this package fetched lives more than a day: an entry that says so was not written by it."""
+    cache.store(KEY, Token("tok-abc", NOW, NOW + MAX_LIFETIME), SECRET)
+    assert token_in(cache, KEY) == Token("tok-abc", NOW, NOW + MAX_LIFETIME)
+    cache.store(KEY, Token("tok-abc", NOW, NOW + MAX_LIFETIME + 1), SECRET)
+    assert cache.load(KEY).reason == "corrupt"

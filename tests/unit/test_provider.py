@@ -279,3 +279,45 @@ def test_a_warm_hit_imports_nothing_that_only_a_miss_needs(
     assert imported & miss_only == set()
     assert ("tomllib" in imported) is (credentials == "@profile")  # a profile is read from its file
     assert "httpie_trulioo.provider" in imported  # the one path, not a second copy of it
+
+
+def test_a_caller_with_no_way_to_give_a_secret_gets_no_cached_token(
+    server: RunningServer, cache_dir: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No secret at hand, no secret_cmd, no keyring package, no prompt: no cached token for this caller."""
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
+    provider({**env, "TRULIOO_CLIENT_SECRET": CLIENT_SECRET}, clock).token()
+    monkeypatch.setitem(sys.modules, "keyring", None)  # as if the keyring extra were not installed
+    nobody = provider(env, clock)
+    assert nobody.cached()[1] == "no secret to fetch a token with"
+    with pytest.raises(ConfigurationError, match=r"^no client secret for client 'demo-client'"):
+        nobody.token()
+    assert nobody.offline_token() == OFFLINE_PLACEHOLDER
+    assert server.fake.token_requests == 1
+
+
+def test_an_empty_secret_passed_is_compared_not_skipped(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
+    provider(env, clock, client_secret=CLIENT_SECRET).token()
+    empty = provider(env, clock, client_secret="")
+    assert empty.cached()[1] == "fetched with another secret"
+    with pytest.raises(Exception, match="invalid_client"):
+        empty.token()
+
+
+@pytest.mark.parametrize("where", ["TRULIOO_CLIENT_SECRET", "argument"])
+def test_a_secret_that_is_not_utf8_is_one_line_naming_where_it_came_from(
+    where: str, server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    undecodable = "s3cret\udcff"  # what os.environ holds for a byte that is not UTF-8
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
+    if where == "argument":
+        make = lambda: provider(env, clock, client_secret=undecodable)  # noqa: E731
+    else:
+        make = lambda: provider({**env, "TRULIOO_CLIENT_SECRET": undecodable}, clock)  # noqa: E731
+    with pytest.raises(ConfigurationError) as caught:
+        make()
+    shown = "the argument" if where == "argument" else where
+    assert str(caught.value) == f"the client secret from {shown} is not valid UTF-8: set it again."

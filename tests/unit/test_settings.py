@@ -308,3 +308,12 @@ def test_the_folders_the_readme_names_are_platformdirs_own(
     dirs = getattr(module, "MacOS" if system == "macos" else "Unix")(APP_NAME, appauthor=False)
     assert dirs.user_cache_dir == str(tmp_path / cache)
     assert dirs.user_config_dir == str(tmp_path / config)
+
+
+@pytest.mark.parametrize(
+    "variable", ["TRULIOO_CLIENT_ID", "TRULIOO_SCOPE", "TRULIOO_AUDIENCE", "TRULIOO_TOKEN_URL"]
+)
+def test_a_variable_that_is_not_utf8_is_one_line_naming_it(variable: str) -> None:
+    """os.environ holds a byte that is not UTF-8 as a lone surrogate, which no request can carry."""
+    with pytest.raises(ConfigurationError, match=rf"^{variable} is not valid UTF-8 text: set it again\.$"):
+        load_settings({variable: "value\udcff"})
