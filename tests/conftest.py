@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import http_environment, private_folders
+from helpers import Clock
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -25,6 +26,12 @@ def _private_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
         for name, value in private_folders(tmp_path_factory.mktemp("private")).items():
             patch.setenv(name, value)
         yield
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves by hand (a test file's ``fake`` may run on it too)."""
+    return Clock()
 
 
 @pytest.fixture

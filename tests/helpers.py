@@ -25,6 +25,16 @@ PROD_URL = "https://auth-api.trulioo.com/connect/token"
 PYTHON = shlex.quote(sys.executable)
 
 
+class Clock:
+    """A clock the test moves by hand, shared by the plugin and the fake server."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def posix_only(needs: str) -> pytest.MarkDecorator:
     """Skip a test on Windows, naming the POSIX feature it needs (see CONTRIBUTING.md, Platforms)."""
     return pytest.mark.skipif(os.name != "posix", reason=f"POSIX only: {needs}")

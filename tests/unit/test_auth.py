@@ -13,7 +13,7 @@ from urllib.parse import quote_plus
 import pytest
 import requests
 from fake_trulioo import FakeTrulioo, RunningServer
-from helpers import CLIENT_ID, CLIENT_SECRET, token_form
+from helpers import CLIENT_ID, CLIENT_SECRET, Clock, token_form
 from requests_toolbelt import MultipartEncoder
 
 from httpie_trulioo import (
@@ -27,23 +27,9 @@ from httpie_trulioo import (
 from httpie_trulioo import auth as auth_module
 
 
-class Clock:
-    """A clock the test moves by hand, shared by the plugin and the fake server."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 @pytest.fixture
 def fake(clock: Clock) -> FakeTrulioo:
+    """The fake Trulioo on the test's clock."""
     return FakeTrulioo(clock=clock)
 
 

@@ -21,22 +21,12 @@ import keyring
 import keyring.backend
 import pytest
 from fake_trulioo import FakeTrulioo, RunningServer
-from helpers import CLIENT_ID, CLIENT_SECRET, command, posix_only
+from helpers import CLIENT_ID, CLIENT_SECRET, Clock, command, posix_only
 
 from httpie_trulioo.credentials import Credentials, choose
 from httpie_trulioo.errors import ConfigurationError
 from httpie_trulioo.provider import OFFLINE_PLACEHOLDER, Provider
 from httpie_trulioo.secret_sources import KEYRING_SERVICE, keyring_user
-
-
-class Clock:
-    """A clock the test moves by hand, shared by the provider and the fake server."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class CountingKeyring(keyring.backend.KeyringBackend):
@@ -61,12 +51,8 @@ class CountingKeyring(keyring.backend.KeyringBackend):
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def fake(clock: Clock) -> FakeTrulioo:
+    """The fake Trulioo on the test's clock."""
     return FakeTrulioo(clock=clock)
 
 
@@ -110,13 +96,19 @@ def runs(counter: Path) -> int:
     return len(counter.read_text().splitlines()) if counter.exists() else 0
 
 
-@posix_only("a secret_cmd quoted for a POSIX shell")
-def test_a_warm_call_runs_no_secret_cmd(
-    server: RunningServer, cache_dir: Path, clock: Clock, tmp_path: Path
-) -> None:
+@pytest.fixture
+def counted(server: RunningServer, cache_dir: Path, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An environment whose profile p gets its secret from a secret_cmd that counts its runs in a file."""
     counter = tmp_path / "runs"
     path = profiles_file(tmp_path, server, secret_cmd=counting_command(counter))
-    env = environ(server, cache_dir, TRULIOO_CONFIG_FILE=str(path))
+    return environ(server, cache_dir, TRULIOO_CONFIG_FILE=str(path)), counter
+
+
+@posix_only("a secret_cmd quoted for a POSIX shell")
+def test_a_warm_call_runs_no_secret_cmd(
+    server: RunningServer, clock: Clock, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, counter = counted
     tokens = {provider(env, clock, profile="p").token()[0].access_token for _ in range(3)}
     assert len(tokens) == 1
     assert (runs(counter), server.fake.token_requests) == (1, 1)  # 3 calls, 1 token, 1 run
@@ -127,11 +119,9 @@ def test_a_warm_call_runs_no_secret_cmd(
 
 @posix_only("a secret_cmd quoted for a POSIX shell")
 def test_a_401_reads_the_secret_that_a_warm_call_did_not(
-    server: RunningServer, cache_dir: Path, clock: Clock, tmp_path: Path
+    clock: Clock, counted: tuple[dict[str, str], Path]
 ) -> None:
-    counter = tmp_path / "runs"
-    path = profiles_file(tmp_path, server, secret_cmd=counting_command(counter))
-    env = environ(server, cache_dir, TRULIOO_CONFIG_FILE=str(path))
+    env, counter = counted
     first, _ = provider(env, clock, profile="p").token()
     warm = provider(env, clock, profile="p")
     assert warm.token() == (first, True)
