@@ -228,10 +228,12 @@ class TokenCache:
         """
         found = []
         for name in self._names(".json"):
-            if re.fullmatch(r"\.tmp-\w+\.json|[0-9a-f]{64}\.json", name):
+            temporary = re.fullmatch(r"\.tmp-\w+\.json", name) is not None
+            if temporary or re.fullmatch(r"[0-9a-f]{64}\.json", name):
                 path = os.path.join(self.folder, name)
                 data, _ = read_private_file(path)
-                if data is not None and data.startswith(_ENTRY_START) and decode_entry(data) is None:
+                ours = data is not None and data.startswith(_ENTRY_START)
+                if ours and (temporary or decode_entry(data or b"") is None):
                     found.append(path)
         return found
 
