@@ -17,7 +17,9 @@ from types import SimpleNamespace
 import pytest
 from helpers import DEV_URL, PROD_URL, command, posix_only
 
-from httpie_trulioo.credentials import Choice, Credentials, SecretPrompt, choose
+from httpie_trulioo import secret_sources
+from httpie_trulioo.cache import TokenKey
+from httpie_trulioo.credentials import Choice, Credentials, SecretPrompt, choose, profiles_by_key
 from httpie_trulioo.errors import ConfigurationError
 from httpie_trulioo.secret_sources import store_in_keyring
 
@@ -239,3 +241,117 @@ def test_a_call_whose_secret_is_at_hand_loads_no_outside_source(tmp_path: Path) 
         cwd=tmp_path,
     )
     assert result.stdout.strip() == "[]"
+
+
+# Whose secret, and whether one could be read: what decides if a cached token may be sent ---------
+
+
+def test_a_profile_that_names_only_its_client_is_never_paired_with_the_exported_secret(
+    tmp_path: Path, keyring_folder: Path
+) -> None:
+    """Naming the client is enough to own the secret: an exported one is for some other client."""
+    path = tmp_path / "config.toml"
+    path.write_text(f'[profiles.only]\nclient_id = "only-client"\ntoken_url = "{DEV_URL}"\n')
+    path.chmod(0o600)
+    environ = {"TRULIOO_CONFIG_FILE": str(path), "TRULIOO_CLIENT_SECRET": "other-clients-secret"}
+    credentials = Credentials(choose(environ, profile="only"))
+    assert (credentials.secret, credentials.secret_source) == (None, None)
+    with pytest.raises(ConfigurationError, match="TRULIOO_CLIENT_SECRET is not for profile 'only'"):
+        credentials.read_secret()
+
+
+@pytest.fixture
+def no_keyring_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the keyring extra were not installed."""
+    monkeypatch.setitem(sys.modules, "keyring", None)
+
+
+def with_terminal(monkeypatch: pytest.MonkeyPatch, present: bool) -> None:
+    monkeypatch.setattr(secret_sources, "can_prompt", lambda: present)
+
+
+@pytest.mark.usefixtures("no_keyring_package")
+@pytest.mark.parametrize(
+    ("prompt_given", "terminal", "expected"),
+    [(False, True, False), (True, False, False), (True, True, True), (False, False, False)],
+)
+def test_a_prompt_counts_only_when_given_and_there_is_a_terminal(
+    prompt_given: bool, terminal: bool, expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_terminal(monkeypatch, terminal)
+    prompt = (lambda client_id, token_url: "typed") if prompt_given else None
+    credentials = Credentials(choose({}, arguments={"client_id": "c"}), prompt=prompt)
+    assert credentials.can_read_secret() is expected
+
+
+@pytest.mark.usefixtures("no_keyring_package")
+def test_a_secret_cmd_or_the_keyring_package_could_give_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_terminal(monkeypatch, False)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[profiles.cmd]\nclient_id = "c"\ntoken_url = "{DEV_URL}"\nsecret_cmd = "helper"\n'
+        f'[profiles.none]\nclient_id = "c"\ntoken_url = "{DEV_URL}"\n'
+    )
+    path.chmod(0o600)
+    environ = {"TRULIOO_CONFIG_FILE": str(path)}
+    assert Credentials(choose(environ, profile="cmd")).can_read_secret()
+    assert not Credentials(choose(environ, profile="none")).can_read_secret()
+    monkeypatch.delitem(sys.modules, "keyring")  # the package is there again
+    assert Credentials(choose(environ, profile="none")).can_read_secret()
+
+
+def test_a_secret_at_hand_needs_no_other_source(no_keyring_package: None) -> None:
+    credentials = Credentials(choose({}, arguments={"client_id": "c"}), client_secret="s")
+    assert credentials.can_read_secret()
+
+
+@posix_only("a secret_cmd quoted for a POSIX shell")
+def test_a_secret_cmd_run_for_a_call_stops_at_trulioo_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    slow = command("import time; time.sleep(600)")
+    path.write_text(
+        f'[profiles.p]\nclient_id = "c"\ntoken_url = "{DEV_URL}"\nsecret_cmd = {json.dumps(slow)}\n'
+    )
+    path.chmod(0o600)
+    credentials = Credentials(choose({"TRULIOO_CONFIG_FILE": str(path), "TRULIOO_TIMEOUT": "1"}, profile="p"))
+    with pytest.raises(ConfigurationError, match=r"did not finish within 1 s \(TRULIOO_TIMEOUT\)"):
+        credentials.read_secret()
+
+
+def test_describe_says_where_each_value_came_from_and_never_the_secret() -> None:
+    environ = {"TRULIOO_CLIENT_ID": "c", "TRULIOO_CLIENT_SECRET": "s3cret", "TRULIOO_SCOPE": "napi.api"}
+    described = Credentials(choose(environ)).describe()
+    assert {key: described[key] for key in ("client_id", "scope", "audience", "resource", "profile")} == {
+        "client_id": "c",
+        "scope": "napi.api",
+        "audience": "",
+        "resource": "",
+        "profile": None,
+    }
+    assert described["token_url"] == PROD_URL
+    sources = described["sources"]
+    assert (sources["client_id"], sources["scope"], sources["secret"], sources["token_url"]) == (
+        "TRULIOO_CLIENT_ID",
+        "TRULIOO_SCOPE",
+        "TRULIOO_CLIENT_SECRET",
+        "default",
+    )
+    assert "s3cret" not in json.dumps(described)
+
+
+def test_profiles_are_grouped_by_the_token_they_get(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[profiles.a]\nclient_id = "c"\ntoken_url = "{DEV_URL}"\n'
+        f'[profiles.b]\nclient_id = "c"\ntoken_url = "{DEV_URL}"\n'
+        f'[profiles.other]\nclient_id = "c"\ntoken_url = "{DEV_URL}"\nscope = "napi.api"\n'
+        f'[profiles.noclient]\ntoken_url = "{DEV_URL}"\n'
+    )
+    path.chmod(0o600)
+    found = profiles_by_key({"TRULIOO_CONFIG_FILE": str(path)})
+    assert found == {
+        TokenKey(DEV_URL, "workflow.studio.api", "c"): ["a", "b"],
+        TokenKey(DEV_URL, "napi.api", "c"): ["other"],
+    }
