@@ -6,6 +6,7 @@ import errno
 import json
 import math
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from httpie_trulioo import cache as cache_module
-from httpie_trulioo.cache import Entry, TokenCache, TokenKey, prepare_folder, secret_check
+from httpie_trulioo.cache import Entry, Lookup, TokenCache, TokenKey, prepare_folder, secret_check
 from httpie_trulioo.token import MAX_LIFETIME, Token
 
 NOW = 1_800_000_000.0
@@ -479,3 +480,114 @@ def test_an_entry_that_lives_longer_than_a_token_may_is_not_trusted(cache: Token
     assert token_in(cache, KEY) == Token("tok-abc", NOW, NOW + MAX_LIFETIME)
     cache.store(KEY, Token("tok-abc", NOW, NOW + MAX_LIFETIME + 1), SECRET)
     assert cache.load(KEY).reason == "corrupt"
+
+
+# Which entries are trusted, field by field ----------------------------------------------------
+
+
+def entry_fields(**changed: object) -> bytes:
+    """The fields of a good entry for KEY, fetched with SECRET, with some changed."""
+    fields: dict[str, object] = {
+        "version": 2,
+        "token": "tok-abc",
+        "expires_at": NOW + 3600,
+        "obtained_at": NOW,
+        "granted_scope": "read",
+        "token_url": KEY.token_url,
+        "scope": KEY.scope,
+        "client_id": KEY.client_id,
+        "audience": "",
+        "resource": "",
+        "secret_salt": "00ff",
+        "secret_check": secret_check("00ff", SECRET),
+    }
+    fields.update(changed)
+    return json.dumps(fields).encode()
+
+
+def planted(cache: TokenCache, data: bytes) -> Lookup:
+    path = Path(cache.path(KEY))
+    path.write_bytes(data)
+    path.chmod(0o600)
+    return cache.load(KEY)
+
+
+def test_a_good_entry_is_read_whole(cache: TokenCache) -> None:
+    entry = planted(cache, entry_fields()).entry
+    assert entry is not None
+    assert entry.token == Token("tok-abc", NOW, NOW + 3600, scope="read")
+    assert entry.fetched_with(SECRET)
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"obtained_at": -1},
+        {"obtained_at": True},
+        {"obtained_at": "1800000000"},
+        {"expires_at": 95_617_584_000.0},
+        {"expires_at": None},
+        {"expires_at": [NOW]},
+        {"secret_salt": ""},
+        {"secret_salt": "zz"},
+        {"secret_salt": ["00ff"]},
+        {"secret_check": "A" * 64},
+        {"secret_check": "0" * 65},
+        {"secret_check": "é" * 8},
+        {"client_id": 7},
+        {"token": ""},
+        {"token": "two words"},
+    ],
+)
+def test_an_entry_with_any_field_out_of_shape_is_a_miss(
+    cache: TokenCache, changed: dict[str, object]
+) -> None:
+    lookup = planted(cache, entry_fields(**changed))
+    assert (lookup.entry, lookup.reason) == (None, "corrupt")
+
+
+@pytest.mark.parametrize("scope", [7, None, ["read"], {"read": True}])
+def test_a_granted_scope_that_is_not_text_is_kept_as_unknown(cache: TokenCache, scope: object) -> None:
+    entry = planted(cache, entry_fields(granted_scope=scope)).entry
+    assert entry is not None
+    assert entry.token.scope is None
+
+
+def test_only_files_named_as_entries_are_listed(cache: TokenCache) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+    good = Path(cache.path(KEY))
+    for name in (f"{KEY.digest}-copy.json", "g" * 64 + ".json", KEY.digest[:63] + ".json", "x" * 69):
+        (good.parent / name).write_bytes(good.read_bytes())
+        (good.parent / name).chmod(0o600)
+    assert [path for path, _ in cache.entries()] == [str(good)]
+
+
+def test_discard_says_so_when_the_file_cannot_be_removed(
+    cache: TokenCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+
+    def refuse(path: str) -> None:
+        raise PermissionError(13, "read-only file system", path)
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    assert not cache.discard(KEY, TOKEN.access_token)
+
+
+def test_an_entry_is_written_beside_its_file_then_renamed_into_place(
+    cache: TokenCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temp file is in the cache folder (an atomic rename) and named as leftovers() knows it."""
+    renamed: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def record(source: str, target: str) -> None:
+        renamed.append((source, target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", record)
+    cache.store(KEY, TOKEN, SECRET)
+    ((source, target),) = renamed
+    assert target == cache.path(KEY)
+    assert os.path.dirname(source) == cache.folder
+    assert re.fullmatch(r"\.tmp-\w+\.json", os.path.basename(source))
