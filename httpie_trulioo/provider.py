@@ -182,14 +182,14 @@ def open_cache(credentials: Credentials, *, create: bool = True) -> TokenCache |
     settings = credentials.settings
     if not settings.cache_enabled:
         return None
-    folder = cache_folder(settings)
-    if not create and not os.path.lexists(folder):
-        return TokenCache(folder, lock_timeout=settings.timeout + LOCK_GRACE)  # every look a miss
-    problem = prepare_folder(folder)
+    cache = TokenCache(cache_folder(settings), lock_timeout=settings.timeout + LOCK_GRACE)
+    if not create and not os.path.lexists(cache.folder):
+        return cache  # every look a miss
+    problem = prepare_folder(cache.folder)
     if problem:
         log.warning("%s; going on without a token cache.", problem)
         return None
-    return TokenCache(folder, lock_timeout=settings.timeout + LOCK_GRACE)
+    return cache
 
 
 @contextmanager

@@ -25,8 +25,9 @@ from helpers import CLIENT_ID, CLIENT_SECRET, Clock, command, posix_only
 
 from httpie_trulioo.credentials import Credentials, choose
 from httpie_trulioo.errors import ConfigurationError
-from httpie_trulioo.provider import OFFLINE_PLACEHOLDER, Provider
+from httpie_trulioo.provider import LOCK_GRACE, OFFLINE_PLACEHOLDER, Provider
 from httpie_trulioo.secret_sources import KEYRING_SERVICE, keyring_user
+from httpie_trulioo.token import Token, fingerprint
 
 
 class CountingKeyring(keyring.backend.KeyringBackend):
@@ -311,3 +312,116 @@ def test_a_secret_that_is_not_utf8_is_one_line_naming_where_it_came_from(
         make()
     shown = "the argument" if where == "argument" else where
     assert str(caught.value) == f"the client secret from {shown} is not valid UTF-8: set it again."
+
+
+# The lock, the second look, the 401, memory mode, the looking-only caller ---------------------
+
+
+def test_a_miss_takes_the_lock_for_its_key(server: RunningServer, cache_dir: Path, clock: Clock) -> None:
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    miss = provider(env, clock)
+    assert miss.cache is not None
+    assert miss.cache.lock_timeout == miss.credentials.settings.timeout + LOCK_GRACE
+    miss.token()
+    assert (cache_dir / f"{miss.key.digest}.lock").exists()
+
+
+def test_the_second_look_takes_what_another_process_fetched_meanwhile(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    """Between the first look and the lock, another process stores a token: this one uses it."""
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
+    theirs = Token("from-another-process", clock.now, clock.now + 3600)
+
+    def prompt(client_id: str, token_url: str) -> str:
+        other = provider({**env, "TRULIOO_CLIENT_SECRET": CLIENT_SECRET}, clock)
+        assert other.cache is not None
+        other.cache.store(other.key, theirs, CLIENT_SECRET)
+        return CLIENT_SECRET
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "keyring", None)
+        patch.setattr("httpie_trulioo.secret_sources.can_prompt", lambda: True)
+        assert provider(env, clock, prompt=prompt).token() == (theirs, True)
+    assert server.fake.token_requests == 0
+
+
+def test_a_rejected_token_leaves_the_cache_even_when_no_new_one_comes(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    first, _ = provider(env, clock).token()
+    server.fake.clients.clear()  # the token endpoint now refuses this client
+    again = provider(env, clock)
+    with pytest.raises(Exception, match="invalid_client"):
+        again.token(rejected=first.access_token)
+    assert again.cached() == (None, "none")
+
+
+def test_without_a_cache_one_provider_keeps_and_replaces_its_token(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    memory = provider({**env, "TRULIOO_CACHE": "off"}, clock)
+    first, _ = memory.token()
+    assert memory.token() == (first, True)
+    second, from_cache = memory.token(rejected=first.access_token)
+    assert (second != first, from_cache) == (True, False)
+    assert not cache_dir.exists()
+
+
+def test_a_token_with_no_expiry_is_used_but_never_kept(
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.fake.token_kind, server.fake.expires_in = "opaque", None
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    for cache in ("on", "off"):
+        kept = provider({**env, "TRULIOO_CACHE": cache}, clock)
+        assert kept.token()[1] is False
+        assert kept.token()[1] is False
+    assert server.fake.token_requests == 4
+    assert list(cache_dir.glob("*.json")) == []
+    assert "the token endpoint gave no expiry" in caplog.text
+
+
+def test_a_hit_is_logged_with_the_fingerprint_and_time_left(
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    token, _ = provider(env, clock).token()
+    caplog.set_level(logging.INFO, logger="httpie_trulioo")
+    provider(env, clock).token()
+    provider(env, clock).offline_token()
+    context = f"[client {CLIENT_ID} @ {server.url.split('://', 1)[1]}]"
+    hits = [record.getMessage() for record in caplog.records if " hit: " in record.getMessage()]
+    assert hits == [
+        f"{context} cache hit: token …{fingerprint(token.access_token)} expires in 60 min",
+        f"{context} offline: cache hit: token …{fingerprint(token.access_token)} expires in 60 min",
+    ]
+
+
+def test_a_token_with_under_a_second_left_past_the_margin_is_still_a_hit(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    env = environ(
+        server,
+        cache_dir,
+        TRULIOO_CLIENT_ID=CLIENT_ID,
+        TRULIOO_CLIENT_SECRET=CLIENT_SECRET,
+        TRULIOO_TOKEN_BUFFER="0",
+    )
+    token, _ = provider(env, clock).token()
+    clock.now = (token.expires_at or 0) - 0.5
+    assert provider(env, clock).token() == (token, True)
+
+
+def test_a_caller_that_only_looks_creates_no_folder_and_trusts_no_open_one(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    looking = Provider(Credentials(choose(env)), clock, look_only=True)
+    assert looking.cached() == (None, "none")
+    assert not cache_dir.exists()
+    provider(env, clock).token()
+    cache_dir.chmod(0o770)
+    assert Provider(Credentials(choose(env)), clock, look_only=True).cache is None
