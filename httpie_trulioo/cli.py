@@ -307,14 +307,13 @@ def _check(provider: Provider, now: float) -> int:
     if token is None:
         print(f"no cached token for {whose}")
         return 1
-    state = "valid" if why == VALID else why
     expires_at = token.expires_at or 0.0
     when = (
         f"expired at {_local(expires_at)}"
-        if state == "expired"
+        if why == "expired"
         else f"expires in {_left(int(expires_at - now))}"
     )
-    print(f"{state}: token …{fingerprint(token.access_token)} for {whose}, {when}")
+    print(f"{why}: token …{fingerprint(token.access_token)} for {whose}, {when}")
     return 0 if why == VALID else 1
 
 
@@ -324,12 +323,6 @@ def _folder_state(folder: str, problem: str) -> str:
     if not os.path.isdir(folder):
         return " (not a folder: the cache cannot be used)"
     return f" (not used: {problem.replace(folder + ' ', '')})" if problem else ""
-
-
-def _state(entry: Entry, now: float, token_buffer: float) -> str:
-    """valid, refresh due or expired: what the plugin would do with this token now (``token.freshness``)."""
-    state = freshness(entry.token, now, token_buffer)
-    return "valid" if state == VALID else state
 
 
 def _describe(
@@ -354,7 +347,7 @@ def _describe(
         "obtained_at": _iso(token.obtained_at),
         "expires_at": _iso(expires_at),
         "expires_in": int(expires_at - now),
-        "state": _state(entry, now, token_buffer),
+        "state": freshness(token, now, token_buffer),  # valid, refresh due or expired
         "expired": now >= expires_at,
     }
     if with_claims:

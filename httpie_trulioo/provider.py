@@ -72,14 +72,10 @@ class Provider:
         secret = self.credentials.read_secret()
         with self._lock, _file_lock(self.cache, self.key, self.context):
             # Whoever held the lock before us may have fetched a token already: use it.
-            kept = None if renew else self._look().entry
-            if (
-                kept is not None
-                and kept.token.access_token != rejected
-                and self._why_not(Lookup(kept), min_ttl) == VALID
-            ):
-                self._hit(where, kept.token)
-                return kept.token, True
+            kept, why = (None, "") if renew else self.cached(min_ttl)
+            if kept is not None and kept.access_token != rejected and why == VALID:
+                self._hit(where, kept)
+                return kept, True
             if self.cache and rejected is not None:
                 self.cache.discard(self.key, rejected)
             token = self._fetch(secret)

@@ -430,20 +430,7 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> TokenCache:
 
 
 def valid_entry(token: str, expires_at: float) -> bytes:
-    entry = {
-        "version": 2,
-        "token": token,
-        "expires_at": expires_at,
-        "obtained_at": NOW,
-        "token_url": KEY.token_url,
-        "scope": KEY.scope,
-        "client_id": KEY.client_id,
-        "audience": "",
-        "resource": "",
-        "secret_salt": "00ff",
-        "secret_check": secret_check("00ff", SECRET),
-    }
-    return json.dumps(entry).encode()
+    return entry_fields(token=token, expires_at=expires_at)
 
 
 @given(
