@@ -19,7 +19,7 @@ _HOLDER = textwrap.dedent(
     lock = FileLock(sys.argv[1])
     lock.acquire()
     print("held", flush=True)
-    time.sleep(60)
+    time.sleep(3600)  # until the test kills it
     """
 )
 
@@ -45,6 +45,7 @@ def find_http(name: str = "http") -> str:
 # The keyring the tests use: a real backend (keyrings.alt's file keyring, a test extra) that
 # keeps its file under XDG_DATA_HOME, so that no test reads or writes the user's own keyring.
 TEST_KEYRING = "keyrings.alt.file.PlaintextKeyring"
+CONTROL_KEYS = ("\x03", "\x04")  # Ctrl-C, Ctrl-D
 
 
 def private_folders(base: Path) -> dict[str, str]:
@@ -126,7 +127,10 @@ def run_on_a_terminal(
             elif child.poll() is not None:
                 break  # gone, and all it wrote has been read
             if not answered and prompt.encode() in seen:
-                os.write(master, answer.encode() + b"\n")
+                # A control key (Ctrl-C, Ctrl-D) goes alone: a newline after it could be read as
+                # an empty answer before the signal it raises is handled.
+                keys = answer.encode() if answer in CONTROL_KEYS else answer.encode() + b"\n"
+                os.write(master, keys)
                 answered = True
         if child.poll() is None:
             child.kill()  # still running after a minute: stuck, and the test fails on its output

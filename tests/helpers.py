@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import socket
 import ssl
 import subprocess
 import sys
@@ -38,6 +39,17 @@ class Clock:
 def posix_only(needs: str) -> pytest.MarkDecorator:
     """Skip a test on Windows, naming the POSIX feature it needs (see CONTRIBUTING.md, Platforms)."""
     return pytest.mark.skipif(os.name != "posix", reason=f"POSIX only: {needs}")
+
+
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses connections: bound, never listening, and held for the test.
+
+    Held, not picked and let go: another process could take a port that was only found free.
+    """
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield int(bound.getsockname()[1])
 
 
 def token_form(scope: str = "workflow.studio.api") -> dict[str, str]:
