@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from fake_trulioo import FakeTrulioo, RunningServer
+from filelock import FileLock
 from harness import find_http, hold_lock
 from helpers import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, posix_only, refusing_port, run_http, tls_fake
 
@@ -430,20 +431,55 @@ def test_a_stuck_lock_holder_delays_a_call_only_boundedly(
     assert server.fake.token_requests == 2
 
 
-def test_processes_killed_at_random_moments_never_leave_a_half_written_entry(
-    server: RunningServer, http_env: dict[str, str], cache_dir: Path
+PAUSE_FOLDER = Path(__file__).parent.parent / "pause"  # its sitecustomize stops http where asked
+
+
+def stopped_at(
+    server: RunningServer, env: dict[str, str], moment: str, tmp_path: Path
+) -> subprocess.Popen[bytes]:
+    """An http call on a cold cache, stopped for good at ``moment`` of its miss (see pause/)."""
+    if moment == "request":
+        server.fake.token_delay = 3600  # the fake holds the token request until the test is done
+    else:
+        paused = tmp_path / f"paused-at-{moment}"
+        env = {
+            **env,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PAUSE_FOLDER), env.get("PYTHONPATH")])),
+            "TRULIOO_TEST_PAUSE_AT": moment,
+            "TRULIOO_TEST_PAUSED": str(paused),
+        }
+    victim = start_call(server, env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and victim.poll() is None:
+        if server.fake.token_requests if moment == "request" else paused.exists():
+            return victim
+        time.sleep(0.05)
+    victim.kill()
+    raise AssertionError(f"the call never reached the moment {moment!r} (exit status {victim.poll()})")
+
+
+@posix_only("SIGKILL, and a lock file the kernel frees")
+@pytest.mark.parametrize("moment", ["lock", "request", "write", "rename"])
+def test_a_process_killed_at_any_moment_of_a_miss_leaves_nothing_that_harms_the_next_call(
+    server: RunningServer, http_env: dict[str, str], cache_dir: Path, tmp_path: Path, moment: str
 ) -> None:
-    for round_number in range(12):
-        if entry_file(cache_dir, server).exists():
-            entry_file(cache_dir, server).unlink()  # so that the next call fetches and writes again
-        victim = start_call(server, http_env)
-        time.sleep(0.02 * round_number)
-        victim.kill()  # SIGKILL on POSIX
-        victim.wait()
-        path = entry_file(cache_dir, server)
-        if path.exists():
-            assert_good_entry(cache_dir, server)
-    works(call(server, http_env))
+    """Killed with the lock held, the token request in flight, or the entry half written or renamed."""
+    victim = stopped_at(server, http_env, moment, tmp_path)
+    victim.kill()  # SIGKILL: no handler, no cleanup
+    victim.wait()
+    server.fake.token_delay = 0
+    # Never a corrupt entry: the entry is absent (the rename never ran), and a temp file is all
+    # that may be left.
+    assert not entry_file(cache_dir, server).exists()
+    assert all(path.name.startswith(".tmp-") for path in cache_dir.glob("*.json"))
+    # No lock left behind: it is free at once.
+    lock = FileLock(str(entry_file(cache_dir, server).with_suffix(".lock")), timeout=0)
+    with lock:
+        pass
+    # The next call works, fetching exactly one token, and writes a good entry.
+    before = server.fake.token_requests
+    assert works(call(server, http_env)) == ""
+    assert server.fake.token_requests == before + 1
     assert_good_entry(cache_dir, server)
 
 
