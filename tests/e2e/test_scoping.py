@@ -7,7 +7,6 @@ and ports, a proxy, and servers that drip. ``http`` runs as a subprocess, as a u
 from __future__ import annotations
 
 import json
-import os
 import socket
 import ssl
 import subprocess
@@ -397,42 +396,6 @@ def companion(env: dict[str, str], *args: str, cwd: Path | None = None) -> subpr
     return subprocess.run(
         [find_http("httpie-trulioo"), *args], env=env, capture_output=True, text=True, check=False, cwd=cwd
     )
-
-
-def plant_copies(cache_dir: Path, entry: Path) -> dict[str, Path]:
-    """Entry-named files that reading would not trust, each holding a copy of a good entry."""
-    content = entry.read_bytes()
-    planted = {}
-    for name, letter, mode in (("readable", "a", 0o644), ("foreign", "b", 0o600)):
-        path = cache_dir / f"{letter * 64}.json"
-        path.write_bytes(content)
-        path.chmod(mode)
-        planted[name] = path
-    os.chown(planted["foreign"], 65534, 65534)
-    target = cache_dir.parent / "elsewhere.json"
-    target.write_bytes(content)
-    target.chmod(0o600)
-    planted["symlink"] = cache_dir / ("c" * 64 + ".json")
-    planted["symlink"].symlink_to(target)
-    return planted
-
-
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to plant another user's file"
-)
-def test_status_and_clear_trust_only_what_reading_trusts(
-    server: RunningServer, http_env: dict[str, str], cache_dir: Path
-) -> None:
-    assert run_http(trulioo(server.url + "/x"), http_env).returncode == 0
-    (entry,) = cache_dir.glob("*.json")
-    planted = plant_copies(cache_dir, entry)
-    status = companion(http_env, "status", "--json")
-    assert len(json.loads(status.stdout)["tokens"]) == 1
-    cleared = companion(http_env, "clear")
-    assert cleared.stdout.startswith("removed 1 cached token from")
-    assert not entry.exists()
-    assert all(path.is_symlink() or path.exists() for path in planted.values())
-    assert (cache_dir.parent / "elsewhere.json").exists()
 
 
 def test_clear_leaves_temp_files_that_are_not_ours(
