@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import platformdirs
@@ -18,10 +20,15 @@ from httpie_trulioo.errors import ConfigurationError, InsecureTokenURL
 from httpie_trulioo.profiles import config_file, load_profile
 from httpie_trulioo.settings import (
     APP_NAME,
+    BY_NAME,
     DEFAULT_SCOPE,
     DEFAULT_TOKEN_URL,
+    Setting,
     check_token_url,
     load_settings,
+    log_to_stderr,
+    pick,
+    shown_default,
     user_folder,
 )
 
@@ -66,6 +73,75 @@ def test_arguments_override_environment() -> None:
     assert (settings.scope, settings.token_buffer) == ("x", 5)
 
 
+def test_an_unknown_argument_is_a_type_error_naming_each() -> None:
+    with pytest.raises(TypeError) as caught:
+        load_settings({}, timeout=5, scopes="napi.api", colour="blue")
+    assert str(caught.value) == "unknown settings: colour, scopes"
+
+
+def test_the_settings_repr_shows_every_value_as_a_keyword() -> None:
+    settings = load_settings(
+        {"TRULIOO_CLIENT_ID": "my-client"}, profile={"scope": "napi.api"}, profile_name="dev"
+    )
+    assert repr(settings) == (
+        "Settings(client_id='my-client', token_url='https://auth-api.trulioo.com/connect/token', "
+        "scope='napi.api', auth_method='client_secret_post', audience='', resource='', "
+        "api_hosts=('*.trulioo.com',), token_buffer=60.0, timeout=30.0, cache_dir=None, cache_enabled=True, "
+        "log='warning', profile='dev', sources={'client_id': 'TRULIOO_CLIENT_ID', 'token_url': 'default', "
+        "'scope': 'profile dev', 'auth_method': 'default', 'audience': 'default', 'resource': 'default', "
+        "'api_hosts': 'default', 'token_buffer': 'default', 'timeout': 'default', 'cache_dir': 'default', "
+        "'cache_enabled': 'default', 'log': 'default'})"
+    )
+
+
+def test_a_row_of_the_table_is_all_it_takes_to_read_a_setting() -> None:
+    """What a row declares is what pick, is_set and shown_default go by."""
+    row = Setting("colour", "TRULIOO_COLOUR", True, "blue", "the colour of things", settings_module._text)
+    assert (row.name, row.variable, row.in_profile, row.default) == ("colour", "TRULIOO_COLOUR", True, "blue")
+    assert (row.meaning, row.read, row.blank_is_a_value, row.shown) == (
+        "the colour of things",
+        settings_module._text,
+        False,
+        "",
+    )
+    environ = {"TRULIOO_COLOUR": "green"}
+    assert pick(row, {"colour": "red"}, environ, {"colour": "grey"}, "dev") == ("red", "argument")
+    assert pick(row, {}, environ, {"colour": "grey"}, "dev") == ("green", "TRULIOO_COLOUR")
+    assert pick(row, {}, {"TRULIOO_COLOUR": " "}, {"colour": "grey"}, "dev") == ("grey", "profile dev")
+    assert pick(row, {}, {}, {"colour": ""}, "dev") == (None, "default")
+    assert shown_default(row) == "`blue`"
+    env_only = Setting(
+        "colour", "TRULIOO_COLOUR", False, None, "m", blank_is_a_value=True, shown="as it comes"
+    )
+    assert pick(env_only, {}, {"TRULIOO_COLOUR": ""}, {"colour": "grey"}, "dev") == ("", "TRULIOO_COLOUR")
+    assert pick(env_only, {}, {}, {"colour": "grey"}, "dev") == (None, "default")
+    assert shown_default(env_only) == "as it comes"
+
+
+@pytest.mark.parametrize(
+    ("default", "shown"),
+    [
+        (True, "`on`"),
+        (False, "`off`"),
+        (None, "none"),
+        ("", "none"),
+        (60.0, "`60`"),
+        (0.5, "`0.5`"),
+        ("x", "`x`"),
+    ],
+)
+def test_defaults_are_shown_as_people_write_them(default: object, shown: str) -> None:
+    assert shown_default(Setting("name", "TRULIOO_NAME", False, default, "meaning")) == shown
+
+
+def test_the_readme_defaults_of_the_table() -> None:
+    assert [shown_default(BY_NAME[name]) for name in ("cache_enabled", "token_buffer", "api_hosts")] == [
+        "`on`",
+        "`60`",
+        "`*.trulioo.com`, and `loopback` for a loopback token URL",
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -86,6 +162,173 @@ def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name) as caught:
         load_settings({name: value})
     assert repr(value) in str(caught.value)
+
+
+# The table builds its readers of seconds when the module is imported: the factory is called here.
+@pytest.mark.parametrize(
+    ("least", "most", "variable", "raw", "seconds"),
+    [
+        (None, 3600.0, "TRULIOO_TIMEOUT", " 2.5 ", 2.5),
+        (None, 3600.0, "TRULIOO_TIMEOUT", "0.5", 0.5),
+        (None, 3600.0, "TRULIOO_TIMEOUT", "3600", 3600.0),
+        (None, 3600.0, "TRULIOO_TIMEOUT", 7, 7.0),
+        (0.0, 86400.0, "TRULIOO_TOKEN_BUFFER", "0", 0.0),
+        (0.0, 86400.0, "TRULIOO_TOKEN_BUFFER", "86400", 86400.0),
+    ],
+)
+def test_a_number_of_seconds_within_its_bounds_is_read(
+    least: float | None, most: float, variable: str, raw: object, seconds: float
+) -> None:
+    assert settings_module._seconds(least, most)(raw, variable) == seconds
+    assert getattr(load_settings({variable: str(raw)}), variable.removeprefix("TRULIOO_").lower()) == seconds
+
+
+@pytest.mark.parametrize(
+    ("least", "most", "variable", "raw", "message"),
+    [
+        (None, 3600.0, "TRULIOO_TIMEOUT", "0", "more than 0 and at most 3600; it is '0'."),
+        (None, 3600.0, "TRULIOO_TIMEOUT", " -3 ", "more than 0 and at most 3600; it is '-3'."),
+        (None, 3600.0, "TRULIOO_TIMEOUT", "ten", "more than 0 and at most 3600; it is 'ten'."),
+        (None, 3600.0, "TRULIOO_TIMEOUT", "3600.5", "more than 0 and at most 3600; it is '3600.5'."),
+        (None, 3600.0, "TRULIOO_TIMEOUT", "inf", "more than 0 and at most 3600; it is 'inf'."),
+        (0.0, 86400.0, "TRULIOO_TOKEN_BUFFER", "-1", "0 or more and at most 86400; it is '-1'."),
+        (0.0, 86400.0, "TRULIOO_TOKEN_BUFFER", "nan", "0 or more and at most 86400; it is 'nan'."),
+    ],
+)
+def test_a_number_of_seconds_out_of_bounds_is_one_line_saying_them(
+    least: float | None, most: float, variable: str, raw: str, message: str
+) -> None:
+    expected = f"{variable} must be a number of seconds, {message}"
+    with pytest.raises(ConfigurationError) as caught:
+        settings_module._seconds(least, most)(raw, variable)
+    assert str(caught.value) == expected
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({variable: raw})
+    assert str(caught.value) == expected
+
+
+def test_a_relative_cache_folder_is_refused_and_a_home_one_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_settings({"TRULIOO_CACHE_DIR": "~/tokens"}).cache_dir == str(tmp_path / "tokens")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"TRULIOO_CACHE_DIR": "relative/cache"})
+    assert str(caught.value) == (
+        "TRULIOO_CACHE_DIR must be an absolute path (or start with ~); it is 'relative/cache'."
+    )
+
+
+@pytest.mark.parametrize(("value", "level"), [(" Info ", "info"), ("DEBUG", "debug"), ("warning", "warning")])
+def test_trulioo_log_is_read_in_any_case(value: str, level: str) -> None:
+    settings = load_settings({"TRULIOO_LOG": value})
+    assert (settings.log, settings.sources["log"]) == (level, "TRULIOO_LOG")
+
+
+def test_a_bad_trulioo_log_is_one_line_with_the_choices() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"TRULIOO_LOG": " Loud "})
+    assert str(caught.value) == "TRULIOO_LOG must be one of warning, info, debug; it is 'loud'."
+
+
+@pytest.fixture
+def plugin_logger() -> Iterator[logging.Logger]:
+    """The package's logger as Python leaves it (no handler, propagating); put back afterwards."""
+    logger = logging.getLogger("httpie_trulioo")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    logger.handlers.clear()
+    logger.propagate = True
+    yield logger
+    logger.handlers[:], logger.propagate = saved[0], saved[2]
+    logger.setLevel(saved[1])
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, ["warning"]),
+        ("loud", ["warning"]),  # reported with the other settings, at request time
+        (" Info ", ["info", "warning"]),
+        ("debug", ["debug", "info", "warning"]),
+    ],
+)
+def test_log_lines_go_to_stderr_once_at_the_level_trulioo_log_asks(
+    value: str | None,
+    shown: list[str],
+    *,
+    plugin_logger: logging.Logger,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    if value is None:
+        monkeypatch.delenv("TRULIOO_LOG", raising=False)
+    else:
+        monkeypatch.setenv("TRULIOO_LOG", value)
+    log_to_stderr()
+    log_to_stderr()  # every call sets the level; none adds a second handler
+    log = logging.getLogger("httpie_trulioo.provider")
+    log.debug("[client c @ h] lock waited 12 ms")
+    log.info("[client c @ h] cache miss (none)")
+    log.warning("[client c @ h] a warning")
+    lines = {
+        "debug": "httpie-trulioo: [client c @ h] lock waited 12 ms\n",
+        "info": "httpie-trulioo: [client c @ h] cache miss (none)\n",
+        "warning": "httpie-trulioo: [client c @ h] a warning\n",
+    }
+    assert capsys.readouterr().err == "".join(lines[level] for level in shown)
+    assert caplog.records == []  # not also through the application's root logger
+
+
+def test_api_hosts_from_an_argument_a_variable_or_the_profile_replace_the_default() -> None:
+    loopback = {"TRULIOO_TOKEN_URL": "http://127.0.0.1:8765/connect/token"}
+
+    def api_hosts(environ: dict[str, str], **options: object) -> tuple[tuple[str, ...], str]:
+        settings = load_settings(environ, **options)  # type: ignore[arg-type]
+        return settings.api_hosts, settings.sources["api_hosts"]
+
+    assert api_hosts({}) == (("*.trulioo.com",), "default")
+    assert api_hosts(loopback) == (("*.trulioo.com", "loopback"), "default")
+    variable = {**loopback, "TRULIOO_API_HOSTS": " API.example.com ,*.gw.example.net"}
+    assert api_hosts(variable) == (("api.example.com", "*.gw.example.net"), "TRULIOO_API_HOSTS")
+    profile = {"api_hosts": ["api.example.com", "[::1]"]}
+    assert api_hosts(loopback, profile=profile, profile_name="staging") == (
+        ("api.example.com", "::1"),
+        "profile staging",
+    )
+    assert api_hosts(variable, profile=profile, api_hosts=("gateway.example.org",)) == (
+        ("gateway.example.org",),
+        "argument",
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "profile", "message"),
+    [
+        (
+            {"TRULIOO_API_HOSTS": "api.example.com:443"},
+            {},
+            (
+                "TRULIOO_API_HOSTS must list host names, *.domain patterns or 'loopback', separated by "
+                "commas; 'api.example.com:443' is not one."
+            ),
+        ),
+        (
+            {},
+            {"api_hosts": ["api.example.com", "*"]},
+            (
+                "the profile's api_hosts must list host names, *.domain patterns or 'loopback', separated by "
+                "commas; '*' is not one."
+            ),
+        ),
+    ],
+)
+def test_bad_api_hosts_are_one_line_naming_where_they_came_from(
+    environ: dict[str, str], profile: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(environ, profile=profile)
+    assert str(caught.value) == message
 
 
 @pytest.mark.parametrize(
@@ -239,9 +482,70 @@ def test_a_relative_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytes
 
 
 def test_elsewhere_platformdirs_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no author folder: on Windows, appauthor=False gives ...\\httpie-trulioo, not two levels."""
     monkeypatch.setattr(sys, "platform", "darwin")
-    monkeypatch.setattr(platformdirs, "user_cache_dir", lambda name, appauthor: f"/from-platformdirs/{name}")
-    assert user_folder("cache") == f"/from-platformdirs/{APP_NAME}"
+    monkeypatch.setattr(platformdirs, "user_cache_dir", lambda name, appauthor: f"/caches/{name}/{appauthor}")
+    monkeypatch.setattr(
+        platformdirs, "user_config_dir", lambda name, appauthor: f"/config/{name}/{appauthor}"
+    )
+    assert user_folder("cache") == f"/caches/{APP_NAME}/False"
+    assert user_folder("config") == f"/config/{APP_NAME}/False"
+
+
+@linux_only
+@pytest.mark.parametrize(
+    ("variables", "cache", "config"),
+    [
+        ({"HOME": "/home/ann"}, "/home/ann/.cache", "/home/ann/.config"),
+        (
+            {"HOME": "/home/ann", "XDG_CACHE_HOME": "", "XDG_CONFIG_HOME": ""},
+            "/home/ann/.cache",
+            "/home/ann/.config",
+        ),
+        ({"HOME": "/home/ann", "XDG_CACHE_HOME": "/xdg/c", "XDG_CONFIG_HOME": "/xdg/f"}, "/xdg/c", "/xdg/f"),
+        ({"XDG_CACHE_HOME": "/xdg/c", "XDG_CONFIG_HOME": "/xdg/f"}, "/xdg/c", "/xdg/f"),
+    ],
+)
+def test_on_linux_the_folders_are_worked_out_without_platformdirs(
+    variables: dict[str, str], cache: str, config: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Importing platformdirs costs a warm call more than all its other work; its answer is the same."""
+    for name in ("HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "ANDROID_DATA", "ANDROID_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    expected = {"cache": os.path.join(cache, APP_NAME), "config": os.path.join(config, APP_NAME)}
+    if "HOME" in variables:
+        assert expected == {
+            "cache": platformdirs.user_cache_dir(APP_NAME, appauthor=False),
+            "config": platformdirs.user_config_dir(APP_NAME, appauthor=False),
+        }
+
+    def not_asked(name: str, appauthor: bool) -> str:
+        raise AssertionError("platformdirs was asked")
+
+    monkeypatch.setattr(platformdirs, "user_cache_dir", not_asked)
+    monkeypatch.setattr(platformdirs, "user_config_dir", not_asked)
+    assert {kind: user_folder(kind) for kind in ("cache", "config")} == expected
+
+
+@linux_only
+@pytest.mark.parametrize("variable", ["ANDROID_DATA", "ANDROID_ROOT", "getandroidapilevel"])
+def test_on_android_the_shortcut_leaves_it_to_platformdirs(
+    variable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """platformdirs may pick an Android app folder there."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    for name in ("ANDROID_DATA", "ANDROID_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    assert settings_module._linux_folder("cache") == str(tmp_path / "xdg" / APP_NAME)
+    if variable.isupper():
+        monkeypatch.setenv(variable, "/data")
+    else:
+        monkeypatch.setattr(sys, variable, lambda: 34, raising=False)
+    assert settings_module._linux_folder("cache") is None
+    assert settings_module._linux_folder("config") is None
 
 
 def test_a_configured_folder_wins() -> None:

@@ -9,9 +9,13 @@ from hypothesis import strategies as st
 
 from httpie_trulioo.token import (
     MAX_LIFETIME,
+    MAX_TOKEN_LENGTH,
     VALID,
     Token,
+    duration,
+    fingerprint,
     freshness,
+    is_token_text,
     jwt_expiry,
     refresh_margin,
     token_expiry,
@@ -27,6 +31,12 @@ def fresh(expires_at: float, obtained_at: float, now: float, buffer: float) -> b
 
 def test_jwt_exp_is_read_without_a_signature_check() -> None:
     assert jwt_expiry(make_jwt({"exp": NOW + 100})) == NOW + 100
+
+
+def test_jwt_exp_is_read_whatever_the_other_claims_say() -> None:
+    """Not yet valid (nbf, iat in the future), for an audience, from an issuer: the server checks those."""
+    claims = {"exp": NOW + 100, "nbf": NOW + 50, "iat": NOW + 50, "aud": "some-api", "iss": "https://issuer"}
+    assert jwt_expiry(make_jwt(claims)) == NOW + 100
 
 
 @pytest.mark.parametrize(
@@ -69,10 +79,102 @@ def test_freshness_ends_a_margin_before_expiry() -> None:
     assert not fresh(expires_at, NOW, expires_at + 1, 60)
 
 
+@pytest.mark.parametrize(
+    ("expires_at", "now", "reason"),
+    [
+        (None, NOW, "no expiry"),
+        (NOW + 3600, NOW + 3600, "expired"),
+        (NOW + 3600, NOW + 7200, "expired"),
+        (NOW + 3600, NOW + 3540, "refresh due"),
+        (NOW + 3600, NOW + 3539, VALID),
+    ],
+)
+def test_freshness_says_why_a_token_may_not_be_sent(
+    expires_at: float | None, now: float, reason: str
+) -> None:
+    """The words the cache-miss log line and ``status`` show."""
+    assert freshness(Token("t", NOW, expires_at), now, 60) == reason
+
+
+def test_without_a_buffer_a_token_is_sent_until_its_last_moment() -> None:
+    assert freshness(Token("t", NOW, NOW + 10), NOW + 9.5, 0) == VALID
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "min_ttl", "reason"),
+    [
+        (300, 600, "expires in 5 min, sooner than the 600 s asked for"),
+        (600, 600, VALID),
+        (599, 600, "expires in 10 min, sooner than the 600 s asked for"),
+        (30, 45.5, "expires in 30 s, sooner than the 45.5 s asked for"),
+    ],
+)
+def test_a_token_that_lives_less_than_min_ttl_says_so(expires_in: float, min_ttl: float, reason: str) -> None:
+    now = NOW + 1000
+    token = Token("t", NOW, now + expires_in)
+    assert freshness(token, now, 0, min_ttl) == reason
+
+
 def test_short_lived_token_is_reused_for_half_its_life() -> None:
     expires_at = NOW + 10
     assert fresh(expires_at, NOW, NOW + 4.9, 60)
     assert not fresh(expires_at, NOW, NOW + 5, 60)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (45, "45 s"),
+        (89.4, "89 s"),
+        (-30, "-30 s"),
+        (90, "2 min"),
+        (720, "12 min"),
+        (5399, "90 min"),
+        (5400, "1.5 h"),
+        (6301, "1.8 h"),
+        (MAX_LIFETIME, "24.0 h"),
+    ],
+)
+def test_durations_are_shown_in_the_unit_people_read(seconds: float, shown: str) -> None:
+    assert duration(seconds) == shown
+
+
+def test_a_fingerprint_is_the_last_six_hex_digits_of_the_sha256() -> None:
+    # SHA-256("abc") is the FIPS 180-2 test vector ba7816bf...f20015ad.
+    assert fingerprint("abc") == "0015ad"
+
+
+def test_a_token_repr_shows_its_fingerprint_never_the_token() -> None:
+    token = Token("abc", NOW, NOW + 60, "napi.api")
+    assert (
+        repr(token) == "Token(…0015ad, obtained_at=1800000000.0, expires_at=1800000060.0, scope='napi.api')"
+    )
+
+
+def test_tokens_are_equal_and_hash_alike_by_their_values() -> None:
+    token = Token("t", NOW, NOW + 60, "s")
+    assert token == Token("t", NOW, NOW + 60, "s")
+    assert hash(token) == hash(Token("t", NOW, NOW + 60, "s"))
+    assert token != Token("t", NOW, NOW + 60, None)
+    assert token != ("t", NOW, NOW + 60, "s")
+    assert len({token, Token("t", NOW, NOW + 60, "s"), Token("u", NOW, NOW + 60, "s")}) == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "fits"),
+    [
+        ("a" * MAX_TOKEN_LENGTH, True),
+        ("a" * (MAX_TOKEN_LENGTH + 1), False),
+        ("", False),
+        ("eyJ.x-y_z~+/=", True),
+        ("two words", False),
+        ("tab\there", False),
+        ("caf\u00e9", False),
+        (b"bytes", False),
+    ],
+)
+def test_only_visible_ascii_of_a_sane_length_goes_in_a_header(value: object, fits: bool) -> None:
+    assert is_token_text(value) is fits
 
 
 times = st.floats(min_value=-1e10, max_value=1e10, allow_nan=False)

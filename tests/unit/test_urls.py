@@ -98,6 +98,10 @@ URL_PARTS = st.lists(
         "http://localhost/connect/token",
         "http://[::1]:8080/connect/token",
         "https://10.0.0.5/token",
+        "http://127.0.0.1:1/connect/token",
+        "http://127.0.0.1:65535/connect/token",
+        "https://[2001:db8::]/connect/token",
+        "https://auth-api.trulioo.com/connect/token?next=https://elsewhere.test/",
     ],
 )
 def test_token_urls_that_are_accepted(url: str) -> None:
@@ -118,6 +122,14 @@ def test_token_urls_that_are_accepted(url: str) -> None:
         ("https://auth-api.trulioo.com\x00.evil.test/", ConfigurationError, "spaces"),
         ("https://tr\u00fclioo.com/connect/token", ConfigurationError, "non-ASCII"),
         ("https://auth-api.trulioo.com:99999/connect/token", ConfigurationError, "valid port"),
+        ("https://auth-api.trulioo.com:0/connect/token", ConfigurationError, "valid port"),
+        ("https://auth-api.trulioo.com:65536/connect/token", ConfigurationError, "valid port"),
+        # Characters no host name holds, which some parsers decode or cut at.
+        ("https://auth_api.trulioo.com/connect/token", ConfigurationError, "https://"),
+        ("https://auth-api%2etrulioo.com/connect/token", ConfigurationError, "https://"),
+        # A zone id: ipaddress reads ::1%25lo as loopback, but it names an interface, not a host.
+        ("http://[::1%25lo]:8080/connect/token", ConfigurationError, "https://"),
+        ("https://[fe80::1%25eth0]/connect/token", ConfigurationError, "https://"),
         ("https://[::1/connect/token", ConfigurationError, "https://"),
         ("https://[1:2:3]/connect/token", ConfigurationError, "IPv6"),
         ("ftp://auth-api.trulioo.com/connect/token", ConfigurationError, "https://"),
@@ -140,6 +152,83 @@ def test_token_urls_that_are_refused(url: str, error: type[Exception], says: str
 
 def test_shown_url_masks_user_info_and_escapes() -> None:
     assert shown_url("https://u:p@host/x\n") == "'https://***@host/x\\n'"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "https://client:secret@auth-api.trulioo.com/connect/token",
+            (
+                "TRULIOO_TOKEN_URL holds a user name or password (the part before @); remove it: the "
+                "client id and secret go in --auth or TRULIOO_CLIENT_ID and TRULIOO_CLIENT_SECRET."
+            ),
+        ),
+        (
+            "https://auth_api.trulioo.com/connect/token",
+            (
+                "TRULIOO_TOKEN_URL must be a plain https:// URL such as "
+                "https://auth-api.trulioo.com/connect/token, with no spaces, backslashes, fragment or "
+                "non-ASCII characters; it is 'https://auth_api.trulioo.com/connect/token'."
+            ),
+        ),
+        (
+            "https://auth-api.trulioo.com:0/connect/token",
+            (
+                "TRULIOO_TOKEN_URL must be an https:// URL with a valid port, such as "
+                "https://auth-api.trulioo.com/connect/token; it is 'https://auth-api.trulioo.com:0/connect/token'."
+            ),
+        ),
+        (
+            "https://[1]/connect/token",
+            "TRULIOO_TOKEN_URL has a bad IPv6 address; it is 'https://[1]/connect/token'.",
+        ),
+        (
+            "http://auth-api.trulioo.com/connect/token",
+            (
+                "refusing to send the client secret over plain http to auth-api.trulioo.com: use an "
+                "https:// token URL (plain http is allowed only for 127.0.0.1, ::1 and localhost)."
+            ),
+        ),
+    ],
+)
+def test_a_refused_token_url_is_one_whole_sentence(url: str, message: str) -> None:
+    with pytest.raises((ConfigurationError, InsecureTokenURL)) as caught:
+        check_token_url(url)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("url", "found", "masked"),
+    [
+        ("https://user:pw@host/x", True, "https://***@host/x"),
+        ("https://a@b@host/x", True, "https://***@host/x"),
+        ("https://@host/", True, "https://***@host/"),
+        ("https://XAVIER@host/", True, "https://***@host/"),
+        ("://user@host/", True, "://***@host/"),
+        ("https://://user@host/", True, "https://://***@host/"),
+        ("https://u:p@h/?next=http://h2/", True, "https://***@h/?next=http://h2/"),
+        # User info after a later :// (a URL in the query) is found and masked too.
+        ("https://h/?next=http://u:p@evil.test/", True, "https://h/?next=http://***@evil.test/"),
+        ("https://h/?a=http://u@h2/&b=http://h3/", True, "https://h/?a=http://***@h2/&b=http://h3/"),
+        ("https://u:p@h/?next=http://v:q@h2/", True, "https://***@h/?next=http://***@h2/"),
+        ("https://host/p@th", False, "https://host/p@th"),
+        ("https://host?q=a@b", False, "https://host?q=a@b"),
+        ("https://host#a@b", False, "https://host#a@b"),
+        ("mailto:someone@example.com", False, "mailto:someone@example.com"),
+    ],
+)
+def test_user_info_is_found_and_masked_wherever_a_url_holds_it(url: str, found: bool, masked: str) -> None:
+    assert has_userinfo(url) is found is (USERINFO.search(url) is not None)
+    assert without_userinfo(url) == masked == USERINFO.sub("***@", url)
+
+
+def test_a_long_url_is_cut_short_in_messages() -> None:
+    fits = "https://h/" + "a" * 190
+    assert shown_url(fits) == repr(fits)
+    too_long = fits + "b"
+    assert shown_url(too_long) == repr(fits[:199] + "…")
+    assert shown_url("https://user:pw@h/" + "a" * 300) == repr(("https://***@h/" + "a" * 300)[:199] + "…")
 
 
 @pytest.mark.parametrize(
@@ -191,6 +280,11 @@ def test_names_the_resolver_may_send_to_dns_are_not_loopback(host: str) -> None:
     assert not is_loopback(host)
 
 
+@pytest.mark.parametrize("host", ["[localhost.", "[127.0.0.1.", "x::1]", "[::1"])
+def test_a_host_with_one_bracket_is_not_loopback(host: str) -> None:
+    assert not is_loopback(host)
+
+
 def test_wildcards_match_names_never_addresses() -> None:
     assert not host_allowed("fe80::1%x.trulioo.com", DEFAULT_API_HOSTS)
     with pytest.raises(APIHostNotAllowed):
@@ -200,8 +294,10 @@ def test_wildcards_match_names_never_addresses() -> None:
 def test_api_urls_with_user_info_are_refused_without_echoing_it() -> None:
     with pytest.raises(ConfigurationError) as caught:
         check_api_url("https://alice:hunter2@api.trulioo.com/x", DEFAULT_API_HOSTS)
-    assert "user name or password" in str(caught.value)
-    assert "hunter2" not in str(caught.value)
+    assert str(caught.value) == (
+        "the URL holds a user name or password (the part before @); with --auth-type=trulioo the "
+        "credentials go in --auth: remove them from the URL."
+    )
 
 
 def test_api_hosts_patterns() -> None:
@@ -216,11 +312,38 @@ def test_api_hosts_patterns() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["*", "https://api.example.com", "api.example.com:443", "a*.example.com", "", " , "]
+    "bad",
+    [
+        "*",
+        "https://api.example.com",
+        "api.example.com:443",
+        "a*.example.com",
+        "",
+        " , ",
+        "[api.example.com",
+        "api.example.com]",
+        "api_x.example.com",
+        "*.api%2eexample.com",
+    ],
 )
 def test_bad_api_hosts_are_one_line(bad: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^TRULIOO_API_HOSTS must list host names"):
         parse_api_hosts(bad, "TRULIOO_API_HOSTS")
+
+
+def test_a_bad_api_host_is_named_with_its_source() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_api_hosts("api.example.com, api example.com", "TRULIOO_API_HOSTS")
+    assert str(caught.value) == (
+        "TRULIOO_API_HOSTS must list host names, *.domain patterns or 'loopback', separated by commas; "
+        "'api example.com' is not one."
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        parse_api_hosts(["api.example.com", 443], "the profile's api_hosts")
+    assert str(caught.value) == (
+        "the profile's api_hosts must list host names, *.domain patterns or 'loopback', separated by "
+        "commas; '443' is not one."
+    )
 
 
 def test_check_api_url() -> None:
@@ -233,6 +356,35 @@ def test_check_api_url() -> None:
         check_api_url("http://localhost.:8765/x", local)
     with pytest.raises(APIHostNotAllowed, match=r"to example\.com: it is not an allowed API host"):
         check_api_url("https://example.com/x", DEFAULT_API_HOSTS)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "ftp://files.example.com/x",
+            "refusing to send the Trulioo token to 'ftp://files.example.com/x': not an http(s) URL.",
+        ),
+        (
+            "http://api.trulioo.com/x",
+            (
+                "refusing to send the Trulioo token over plain http to api.trulioo.com: bearer tokens go "
+                "only over https (plain http only to 127.0.0.1, ::1 and localhost); use https://."
+            ),
+        ),
+        (
+            "https://example.com/x",
+            (
+                "refusing to send the Trulioo token to example.com: it is not an allowed API host; "
+                "TRULIOO_API_HOSTS (or the profile's api_hosts) lists them, now: *.trulioo.com, loopback."
+            ),
+        ),
+    ],
+)
+def test_a_refused_api_url_is_one_whole_sentence(url: str, message: str) -> None:
+    with pytest.raises((InsecureAPIURL, APIHostNotAllowed)) as caught:
+        check_api_url(url, ("*.trulioo.com", "loopback"))
+    assert str(caught.value) == message
 
 
 @given(URL_PARTS)
@@ -274,6 +426,14 @@ def test_user_info_is_found_and_masked_as_its_grammar_says(url: str) -> None:
         "https://h:\u0661\u0662/x",
         "https://xn--bcher-kva.example/x",
         "https://h/x y",
+        "https://h/a?next=https://x/",
+        "https://EXAMPLE.com/",
+        "https://[1]/",
+        "https://[g::1]/",
+        "https://[::1g]/",
+        "https://[fe80::1%25eth0]/",
+        "https://a_b.example.com/",
+        "https://a%2eb.example.com/",
     ],
 )
 def test_near_misses_are_read_as_the_grammar_reads_them(url: str) -> None:
