@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,7 +11,7 @@ import pytest
 from helpers import posix_only
 
 from httpie_trulioo.errors import ConfigurationError
-from httpie_trulioo.profiles import load_profile, others_may_write
+from httpie_trulioo.profiles import _refuse_if_others_can_write, load_profile, load_profiles, others_may_write
 
 
 def write(tmp_path: Path, text: str, mode: int = 0o600) -> dict[str, str]:
@@ -75,3 +76,222 @@ def test_who_may_have_written_a_file_is_judged_as_ssh_does(tmp_path: Path) -> No
 
 def test_without_user_ids_who_may_write_is_left_to_the_folder_acl(without_posix_calls: Path) -> None:
     assert not others_may_write(SimpleNamespace(st_uid=12345, st_mode=0o666))
+
+
+@posix_only("mode bits and user ids")
+@pytest.mark.parametrize(
+    ("owner", "mode", "advice"),
+    [
+        (1000, 0o100620, "run: chmod go-w '{path}'"),  # this user's file: they can fix it
+        (0, 0o100602, "run: chmod go-w '{path}'"),  # root's file is trusted as ssh trusts it
+        (1001, 0o100644, "it belongs to another user"),  # only its owner could fix it
+    ],
+)
+def test_a_refused_profiles_file_says_how_to_fix_it_or_whose_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, owner: int, mode: int, advice: str
+) -> None:
+    monkeypatch.setattr(os, "getuid", lambda: 1000)  # this process runs as user 1000, whoever runs it
+    path = str(tmp_path / "config.toml")
+    with pytest.raises(ConfigurationError) as caught:
+        _refuse_if_others_can_write(path, SimpleNamespace(st_uid=owner, st_mode=mode))
+    assert str(caught.value) == (
+        f"{path}: refusing a profiles file that names a secret_cmd and that others can write "
+        f"({advice.format(path=path)})."
+    )
+
+
+@posix_only("user ids")
+def test_a_file_that_only_this_user_or_root_can_write_may_name_a_secret_cmd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "getuid", lambda: 1000)
+    for owner in (1000, 0):
+        _refuse_if_others_can_write(
+            str(tmp_path / "config.toml"), SimpleNamespace(st_uid=owner, st_mode=0o100644)
+        )
+
+
+def test_no_profile_chosen_reads_no_file(tmp_path: Path) -> None:
+    absent = {"TRULIOO_CONFIG_FILE": str(tmp_path / "absent.toml")}
+    assert load_profile({}) == {}
+    assert load_profile(absent) == {}
+    assert load_profile({**absent, "TRULIOO_PROFILE": "  "}) == {}
+    assert load_profiles(absent) == {}
+
+
+def test_a_profile_chosen_by_trulioo_profile_is_named_so_in_its_errors(tmp_path: Path) -> None:
+    environ = write(tmp_path, '# no profiles yet\n[other]\nkey = "value"\n')
+    environ["TRULIOO_PROFILE"] = " prod "
+    path = environ["TRULIOO_CONFIG_FILE"]
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ)
+    assert str(caught.value) == f"{path}: no profile named 'prod' (TRULIOO_PROFILE); profiles: none."
+    environ["TRULIOO_CONFIG_FILE"] = str(tmp_path / "absent.toml")
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ)
+    assert str(caught.value) == (
+        f"{tmp_path / 'absent.toml'}: no such file, so no profile 'prod' (TRULIOO_PROFILE)."
+    )
+
+
+def test_every_profile_is_read_as_written_with_each_kind_of_value(tmp_path: Path) -> None:
+    environ = write(
+        tmp_path,
+        """
+[profiles.dev]
+token_url = "https://auth-api-primary.dev.trulioo.com/connect/token"
+scope = ""  # asks for no scope
+client_id = "my-dev-client"
+secret_env = "DEV_SECRET"
+auth_method = "Client_Secret_Basic"
+api_hosts = ["*.trulioo.com", "api.example.com"]
+
+[profiles.bare]
+""",
+    )
+    dev = {
+        "token_url": "https://auth-api-primary.dev.trulioo.com/connect/token",
+        "scope": "",
+        "client_id": "my-dev-client",
+        "secret_env": "DEV_SECRET",
+        "auth_method": "Client_Secret_Basic",
+        "api_hosts": ["*.trulioo.com", "api.example.com"],
+    }
+    assert load_profile(environ, "dev", by_name=True) == dev
+    assert load_profiles(environ) == {"dev": dev, "bare": {}}
+
+
+# A valid profile before the bad one: the line is looked for inside the bad one.
+QA = (
+    '[profiles.qa]\nscope = "x"\naudience = "y"\napi_hosts = ["*.trulioo.com"]\n'
+    'auth_method = "client_secret_basic"\n'
+)
+KNOWN_KEYS = "client_id, secret_env, secret_cmd, token_url, scope, auth_method, audience, resource, api_hosts"
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        pytest.param(
+            '[vault]  # read by another tool\nclient_secret = "vault:qa"\n[profiles.dev]\nclient_id = "c"\n'
+            'client_secret = "oops"\n',
+            ":5: profile 'dev' holds a client_secret; secrets do not belong in this file: remove it "
+            "and name a variable with secret_env.",
+            id="client_secret",
+        ),
+        pytest.param(
+            '# team profiles\n[profiles.qa]\nscope = "x"\n[notes]\nscopes = "not in a profile"\n\n'
+            '  [ profiles . "dev" ]\nscope = "a"\n  "scopes" = "y"\n',
+            f":9: unknown key 'scopes' in profile 'dev'; known keys: {KNOWN_KEYS}.",
+            id="the line is looked for inside the profile's own table, however its header is spaced",
+        ),
+        pytest.param(
+            '[profiles.dev]\nscope = "a"\nextra.part = "x"\n',
+            f":3: unknown key 'extra' in profile 'dev'; known keys: {KNOWN_KEYS}.",
+            id="a dotted key",
+        ),
+        pytest.param(
+            '[profiles.dev]\n"scope\\u0073" = "x"\n',
+            f":1: unknown key 'scopes' in profile 'dev'; known keys: {KNOWN_KEYS}.",
+            id="a key spelled with an escape is not found: line 1",
+        ),
+        pytest.param(
+            QA + "[profiles.dev]\nscope = 5\n",
+            ":7: scope in profile 'dev' must be a non-empty string.",
+            id="not a string",
+        ),
+        pytest.param(
+            QA + '[profiles.dev]\nscope = ""\naudience = ""\n',
+            ":8: audience in profile 'dev' must be a non-empty string.",
+            id="only scope may be empty",
+        ),
+        pytest.param(
+            QA + "[profiles.dev]\napi_hosts = []\n",
+            ":7: api_hosts in profile 'dev' must be a non-empty list of strings.",
+            id="an empty list",
+        ),
+        pytest.param(
+            '[profiles.dev]\napi_hosts = ["*.trulioo.com", 5]\n',
+            ":2: api_hosts in profile 'dev' must be a non-empty list of strings.",
+            id="a list with a number",
+        ),
+        pytest.param(
+            '[profiles.dev]\napi_hosts = "*.trulioo.com"\n',
+            ":2: api_hosts in profile 'dev' must be a non-empty list of strings.",
+            id="a string for a list",
+        ),
+        pytest.param(
+            QA + '[profiles.dev]\nauth_method = "basic"\n',
+            ":7: auth_method in profile 'dev' must be client_secret_post or client_secret_basic; "
+            "it is 'basic'.",
+            id="auth_method",
+        ),
+        pytest.param(
+            '[profiles]\ndev = "x"\n',
+            ":2: profile 'dev' must be a table.",
+            id="a profile that is not a table",
+        ),
+        pytest.param(
+            '# profiles\nprofiles = "dev"\n',
+            ":2: 'profiles' must be a table.",
+            id="profiles that are not a table",
+        ),
+        pytest.param(
+            'hosts = [\n  ["a"],\n]\nprofiles = ["dev"]\n',
+            ":4: 'profiles' must be a table.",
+            id="a line of a value that starts like a header",
+        ),
+    ],
+)
+def test_a_bad_profile_is_one_line_naming_the_file_and_the_line(
+    tmp_path: Path, text: str, error: str
+) -> None:
+    environ = write(tmp_path, text)
+    path = environ["TRULIOO_CONFIG_FILE"]
+    with pytest.raises(ConfigurationError) as chosen:
+        load_profile(environ, "dev", by_name=True)
+    assert str(chosen.value) == path + error
+    assert "oops" not in str(chosen.value)
+    with pytest.raises(ConfigurationError) as listed:
+        load_profiles(environ)
+    assert str(listed.value) == path + error
+
+
+def test_a_file_that_is_not_toml_is_one_line_with_the_parsers_reason(tmp_path: Path) -> None:
+    text = '[profiles.dev]\nscope = "a"\nscope = = "x"\n'
+    environ = write(tmp_path, text)
+    with pytest.raises(tomllib.TOMLDecodeError) as parser:
+        tomllib.loads(text)
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "dev", by_name=True)
+    assert str(caught.value) == f"{environ['TRULIOO_CONFIG_FILE']}: not valid TOML: {parser.value}."
+    assert "line 3" in str(caught.value)
+
+
+@posix_only("opening a folder fails with 'Is a directory'")
+def test_a_profiles_file_that_cannot_be_read_says_why(tmp_path: Path) -> None:
+    folder = tmp_path / "config.toml"
+    folder.mkdir()
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile({"TRULIOO_CONFIG_FILE": str(folder)}, "dev", by_name=True)
+    assert str(caught.value) == f"{folder}: cannot be read (Is a directory)."
+
+
+def test_a_profiles_file_that_is_not_utf8_says_why(tmp_path: Path) -> None:
+    environ = write(tmp_path, "")
+    path = environ["TRULIOO_CONFIG_FILE"]
+    Path(path).write_bytes(b'[profiles.dev]\nscope = "caf\xe9"\n')  # Latin-1
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "dev", by_name=True)
+    assert str(caught.value) == (
+        f"{path}: cannot be read ('utf-8' codec can't decode byte 0xe9 in position 27: invalid "
+        "continuation byte)."
+    )
+
+
+def test_every_profile_is_checked_when_all_are_read_even_one_none_can_choose(tmp_path: Path) -> None:
+    environ = write(tmp_path, QA + '[profiles.""]\nscope = "a"\nscope_typo = "b"\n')
+    with pytest.raises(ConfigurationError) as caught:
+        load_profiles(environ)
+    path = environ["TRULIOO_CONFIG_FILE"]
+    assert str(caught.value) == f"{path}:8: unknown key 'scope_typo' in profile ''; known keys: {KNOWN_KEYS}."

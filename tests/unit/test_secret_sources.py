@@ -7,17 +7,23 @@ install (keyrings.alt), kept in a temp folder.
 from __future__ import annotations
 
 import errno
+import getpass
+import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from helpers import DEV_URL, PROD_URL, PYTHON, command, posix_only
 
-from httpie_trulioo.errors import SecretCommandFailed
+from httpie_trulioo.errors import KeyringUnavailable, PromptCancelled, SecretCommandFailed
 from httpie_trulioo.secret_sources import (
+    ask_on_terminal,
     can_prompt,
     command_words,
+    forget_in_keyring,
     read_keyring,
     run_secret_command,
     store_in_keyring,
@@ -25,7 +31,7 @@ from httpie_trulioo.secret_sources import (
 
 
 def test_the_keyring_entry_is_per_token_url_and_client(keyring_folder: Path) -> None:
-    store_in_keyring(DEV_URL, "c", "dev-secret")
+    assert store_in_keyring(DEV_URL, "c", "dev-secret") == "keyrings.alt.file.PlaintextKeyring"
     store_in_keyring(PROD_URL, "c", "prod-secret")
     assert (read_keyring(DEV_URL, "c"), read_keyring(PROD_URL, "c"), read_keyring(DEV_URL, "d")) == (
         "dev-secret",
@@ -38,15 +44,120 @@ def test_the_keyring_entry_is_per_token_url_and_client(keyring_folder: Path) -> 
     assert (keyring_folder / "python_keyring" / "keyring_pass.cfg").is_file()
 
 
+def test_forgetting_a_secret_removes_that_clients_entry_only(keyring_folder: Path) -> None:
+    store_in_keyring(DEV_URL, "c", "dev-secret")
+    store_in_keyring(PROD_URL, "c", "prod-secret")
+    assert forget_in_keyring(DEV_URL, "c") is True
+    assert (read_keyring(DEV_URL, "c"), read_keyring(PROD_URL, "c")) == (None, "prod-secret")
+    assert forget_in_keyring(DEV_URL, "c") is False  # nothing left to remove
+    assert forget_in_keyring(PROD_URL, "d") is False
+    assert read_keyring(PROD_URL, "c") == "prod-secret"
+
+
+@pytest.fixture
+def no_keyring_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the keyring extra were not installed."""
+    monkeypatch.setitem(sys.modules, "keyring", None)
+
+
+@pytest.mark.usefixtures("no_keyring_package")
+def test_without_the_keyring_package_nothing_is_read_or_removed_and_storing_says_what_to_install() -> None:
+    assert read_keyring(DEV_URL, "c") is None
+    assert forget_in_keyring(DEV_URL, "c") is False
+    with pytest.raises(KeyringUnavailable) as caught:
+        store_in_keyring(DEV_URL, "c", "s3cret")
+    assert str(caught.value) == (
+        "the OS keyring needs the keyring package: pip install 'httpie-trulioo[keyring]'."
+    )
+
+
+@pytest.fixture
+def no_keyring_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The backend keyring falls back to where the OS has none (a bare server, a container).
+
+    Yields the reason that backend gives for each call it refuses.
+    """
+    import keyring  # noqa: PLC0415 - the real package, as a user without an OS keyring has it
+    from keyring.backends import fail  # noqa: PLC0415
+    from keyring.errors import NoKeyringError  # noqa: PLC0415
+
+    # Decisions are logged at info (TRULIOO_LOG=info); a test of the plugin may have stopped
+    # the package's logger from passing them on.
+    monkeypatch.setattr(logging.getLogger("httpie_trulioo"), "propagate", True)
+    chosen = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        with pytest.raises(NoKeyringError) as refusal:
+            keyring.get_password("httpie-trulioo", "anyone")
+        yield str(refusal.value)
+    finally:
+        keyring.set_keyring(chosen)
+
+
+def test_without_an_os_keyring_a_read_goes_on_and_a_store_or_removal_says_why(
+    no_keyring_backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    reason = f"NoKeyringError: {no_keyring_backend[:200]}"  # the backend's reason, cut at 200 characters
+    assert len(no_keyring_backend) > 200
+    with caplog.at_level(logging.INFO, logger="httpie_trulioo"):
+        assert read_keyring(DEV_URL, "c") is None
+    assert caplog.messages == [f"the keyring could not be read ({reason}); going on without it"]
+    with pytest.raises(KeyringUnavailable) as caught:
+        store_in_keyring(DEV_URL, "c", "s3cret")
+    assert str(caught.value) == (
+        "no OS keyring is available to this process (no keychain, Secret Service or Credential "
+        "Manager found; PYTHON_KEYRING_BACKEND picks one)."
+    )
+    with pytest.raises(KeyringUnavailable) as caught:
+        forget_in_keyring(DEV_URL, "c")
+    assert str(caught.value) == f"the keyring did not remove the secret: {reason}."
+
+
+@posix_only("the keyring file under XDG_DATA_HOME, and POSIX error numbers")
+def test_a_keyring_that_cannot_store_says_why_without_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_the_way = tmp_path / "data"
+    in_the_way.write_text("")  # a file where the keyring's folder would be made
+    monkeypatch.setenv("XDG_DATA_HOME", str(in_the_way))
+    with pytest.raises(KeyringUnavailable) as caught:
+        store_in_keyring(DEV_URL, "c", "s3cret")
+    assert str(caught.value) == (
+        "the keyring did not store the secret: NotADirectoryError: [Errno 20] Not a directory: "
+        f"'{in_the_way / 'python_keyring'}'."
+    )
+
+
 def secret_from(code: str, timeout: float = 30) -> str:
     return run_secret_command(command(code), timeout=timeout, owner="the secret_cmd of profile 'p'")
+
+
+@contextmanager
+def stdin_holding(body: bytes) -> Iterator[int]:
+    """This process's standard input (fd 0) is a pipe holding ``body``, as for ``http POST ... < file``.
+
+    Yields the pipe's end to read what is left of the body from.
+    """
+    reading, writing = os.pipe()
+    os.write(writing, body)
+    os.close(writing)
+    saved = os.dup(0)
+    os.dup2(reading, 0)
+    try:
+        yield reading
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+        os.close(reading)
 
 
 @posix_only("a secret_cmd quoted for a POSIX shell")
 def test_secret_cmd_gives_its_first_line_and_runs_without_a_shell_or_stdin() -> None:
     assert secret_from("print('s3cr:et with spaces'); print('second line')") == "s3cr:et with spaces"
     assert secret_from("import sys; sys.stdout.write('crlf\\r\\n')") == "crlf"
-    assert secret_from("import sys; print(repr(sys.stdin.read()))") == "''"  # nothing to read
+    with stdin_holding(b'{"request": "body"}') as body:
+        assert secret_from("import sys; print(repr(sys.stdin.read()))") == "''"  # nothing to read
+        assert os.read(body, 100) == b'{"request": "body"}'  # left whole for the request
     no_shell = f"{PYTHON} -c 'import sys; print(sys.argv[1])' '$HOME;`id`|x'"
     assert run_secret_command(no_shell, timeout=30, owner="o") == "$HOME;`id`|x"
 
@@ -67,13 +178,16 @@ def test_secret_cmd_gives_its_first_line_and_runs_without_a_shell_or_stdin() -> 
         ("import sys; sys.stdout.buffer.write(b'\\xffLEAKED')", "a first line that is not UTF-8"),
     ],
 )
-def test_a_failing_secret_cmd_is_one_line_without_its_output(code: str, expected: str) -> None:
+def test_a_failing_secret_cmd_is_one_line_without_its_output(
+    code: str, expected: str, capfd: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SecretCommandFailed) as caught:
         secret_from(code)
     message = str(caught.value)
     assert expected in message
     assert "LEAKED" not in message
     assert "\n" not in message
+    assert capfd.readouterr() == ("", "")  # nor on this process's stdout or stderr
 
 
 @posix_only("a secret_cmd quoted for a POSIX shell")
@@ -100,6 +214,16 @@ def test_a_secret_cmd_that_cannot_run_is_one_line(line: str, expected: str) -> N
     assert str(caught.value).endswith(expected)
 
 
+@posix_only("exec permission bits")
+def test_a_secret_cmd_that_is_not_executable_says_why(tmp_path: Path) -> None:
+    helper = tmp_path / "print-secret"
+    helper.write_text("#!/bin/sh\necho s3cret\n")
+    helper.chmod(0o644)
+    with pytest.raises(SecretCommandFailed) as caught:
+        run_secret_command(f"{helper} dev", timeout=5, owner="the secret_cmd of profile 'p'")
+    assert str(caught.value) == f"the secret_cmd of profile 'p' cannot be run: '{helper}': Permission denied."
+
+
 @pytest.mark.parametrize(
     ("line", "posix", "windows"),
     [
@@ -108,6 +232,11 @@ def test_a_secret_cmd_that_cannot_run_is_one_line(line: str, expected: str) -> N
             r'"C:\Program Files\Vault\vault.exe" read trulioo\dev',
             [r"C:\Program Files\Vault\vault.exe", "read", "trulioodev"],  # a backslash escapes, unquoted
             [r"C:\Program Files\Vault\vault.exe", "read", r"trulioo\dev"],
+        ),
+        (
+            'op read "" --account qa',  # "" is an empty word on both
+            ["op", "read", "", "--account", "qa"],
+            ["op", "read", "", "--account", "qa"],
         ),
         (
             r"C:\tools\op.exe read op://qa/x",
@@ -125,26 +254,133 @@ def test_a_command_line_splits_as_each_systems_shell_splits_it(
         command_words('vault "read', windows=True)
 
 
-@pytest.mark.parametrize(
-    ("platform", "device"), [("win32", "CONIN$"), ("linux", "/dev/tty"), ("darwin", "/dev/tty")]
-)
-def test_the_prompt_asks_the_console_on_windows_and_the_terminal_elsewhere(
-    monkeypatch: pytest.MonkeyPatch, platform: str, device: str
-) -> None:
-    opened: list[str] = []
+class Terminal:
+    """The terminal this process would prompt on, as a file: how it was opened, what was written to it.
+
+    Opening ``/dev/tty`` or ``CONIN$`` opens the file, with the flags asked for, while ``present``.
+    """
+
+    DEVICES = ("/dev/tty", "CONIN$")
+
+    def __init__(self, screen: Path) -> None:
+        self.screen = screen
+        self.present = True
+        self.opened: list[tuple[str, int]] = []
+
+    def shown(self) -> bytes:
+        return self.screen.read_bytes()
+
+
+@pytest.fixture
+def terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Terminal:
+    fake = Terminal(tmp_path / "screen")
+    fake.screen.write_bytes(b"")
     real_open = os.open
 
-    def record(path: str, flags: int) -> int:
-        opened.append(path)
-        return real_open(os.devnull, os.O_RDONLY)
+    def open_device(path: str, flags: int, mode: int = 0o777) -> int:
+        if path not in Terminal.DEVICES:
+            return real_open(path, flags, mode)
+        fake.opened.append((path, flags))
+        if not fake.present:
+            raise OSError(errno.ENXIO, "No such device or address", path)
+        return real_open(fake.screen, flags)
 
+    monkeypatch.setattr(os, "open", open_device)
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("platform", "device", "read_write"),
+    [
+        ("win32", "CONIN$", os.O_RDWR),
+        ("linux", "/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0)),
+        ("darwin", "/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0)),
+    ],
+)
+def test_the_prompt_asks_the_console_on_windows_and_the_terminal_elsewhere(
+    terminal: Terminal, monkeypatch: pytest.MonkeyPatch, platform: str, device: str, read_write: int
+) -> None:
     monkeypatch.setattr(sys, "platform", platform)
-    monkeypatch.setattr(os, "open", record)
     assert can_prompt()
-    assert opened == [device]
-
-    def refuse(path: str, flags: int) -> int:
-        raise OSError(errno.ENXIO, "no such device")
-
-    monkeypatch.setattr(os, "open", refuse)
+    # Opened as getpass opens it: to read and write, and never as this process's controlling terminal.
+    assert terminal.opened == [(device, read_write)]
+    terminal.present = False
     assert not can_prompt()
+
+
+def test_a_system_without_o_noctty_opens_the_terminal_to_read_and_write(
+    terminal: Terminal, monkeypatch: pytest.MonkeyPatch, without_posix_calls: Path
+) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert can_prompt()
+    assert terminal.opened == [("/dev/tty", os.O_RDWR)]
+
+
+DEV_HOST = "auth-api-primary.dev.trulioo.com"
+
+
+def person_answering(monkeypatch: pytest.MonkeyPatch, answer: str | BaseException) -> list[str]:
+    """A person at the terminal who types ``answer`` (or presses Ctrl-D, Ctrl-C); the prompts they saw."""
+    prompts: list[str] = []
+
+    def answer_prompt(prompt: str) -> str:
+        prompts.append(prompt)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(getpass, "getpass", answer_prompt)
+    return prompts
+
+
+def test_the_prompt_names_the_client_and_host_and_gives_the_answer(
+    terminal: Terminal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompts = person_answering(monkeypatch, "s3cret typed")
+    assert ask_on_terminal("my-client", DEV_URL) == "s3cret typed"
+    assert prompts == [f"client secret for my-client at {DEV_HOST}: "]
+    assert terminal.shown() == b""
+
+
+@pytest.mark.parametrize(
+    ("answer", "why", "shown"),
+    [
+        (EOFError(), "the prompt was closed (Ctrl-D)", b"\n"),  # the error starts a line of its own
+        (KeyboardInterrupt(), "the prompt was interrupted (Ctrl-C)", b"\n"),
+        ("", "the answer was empty", b""),  # Enter already ended the line
+    ],
+)
+def test_a_prompt_cancelled_is_one_line_on_a_line_of_its_own(
+    terminal: Terminal, monkeypatch: pytest.MonkeyPatch, answer: str | BaseException, why: str, shown: bytes
+) -> None:
+    person_answering(monkeypatch, answer)
+    with pytest.raises(PromptCancelled) as caught:
+        ask_on_terminal("my-client", DEV_URL)
+    assert str(caught.value) == f"no client secret for client 'my-client' at {DEV_HOST}: {why}."
+    assert terminal.shown() == shown
+    line_ended = [("/dev/tty", os.O_WRONLY | getattr(os, "O_NOCTTY", 0))] if shown else []
+    assert terminal.opened[1:] == line_ended  # after can_prompt's look
+
+
+@pytest.mark.parametrize("posix_calls", [True, False])
+def test_a_terminal_gone_before_the_line_is_ended_still_gives_one_line(
+    terminal: Terminal, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, posix_calls: bool
+) -> None:
+    if not posix_calls:
+        request.getfixturevalue("without_posix_calls")
+
+    def hang_up(prompt: str) -> str:
+        terminal.present = False  # the terminal window was closed
+        raise EOFError
+
+    monkeypatch.setattr(getpass, "getpass", hang_up)
+    with pytest.raises(PromptCancelled, match=r"the prompt was closed \(Ctrl-D\)\.$"):
+        ask_on_terminal("my-client", DEV_URL)
+    assert terminal.shown() == b""
+
+
+def test_without_a_terminal_nothing_is_asked(terminal: Terminal, monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal.present = False
+    prompts = person_answering(monkeypatch, "s3cret typed")
+    assert ask_on_terminal("my-client", DEV_URL) is None
+    assert prompts == []
