@@ -249,16 +249,19 @@ def test_a_failing_secret_cmd_is_one_line_that_never_shows_its_output(
 
 
 @posix_only("mode bits; on Windows the folder's ACL decides who may write")
-def test_a_profiles_file_others_can_write_is_refused_when_it_names_a_command(
-    dev: RunningServer, day: dict[str, str], tmp_path: Path
+@pytest.mark.parametrize("names_a_command", [True, False])
+def test_a_profiles_file_others_can_write_is_refused_whatever_it_holds(
+    dev: RunningServer, day: dict[str, str], tmp_path: Path, names_a_command: bool
 ) -> None:
-    helper(tmp_path, day, f"print({DEV_SECRET!r})")
+    """A token URL and a secret_env, with no command at all, are enough to send a secret elsewhere."""
+    if names_a_command:
+        helper(tmp_path, day, f"print({DEV_SECRET!r})")
     profiles = Path(day["XDG_CONFIG_HOME"]) / "httpie-trulioo" / "config.toml"
     profiles.chmod(0o666)
     result = run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day)
     assert one_line(result.stderr) == (
-        f"http: error: ConfigurationError: {profiles}: refusing a profiles file that names a secret_cmd "
-        f"and that others can write (run: chmod go-w '{profiles}')."
+        f"http: error: ConfigurationError: {profiles}: refusing a profiles file that others can write "
+        f"(run: chmod go-w '{profiles}')."
     )
     assert dev.fake.token_requests == 0
 

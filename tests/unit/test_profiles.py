@@ -21,27 +21,77 @@ def write(tmp_path: Path, text: str, mode: int = 0o600) -> dict[str, str]:
 
 
 @posix_only("mode bits; on Windows the folder's ACL decides who may write")
-@pytest.mark.parametrize("key", ["secret_cmd", '"secret\\u005fcmd"'])  # a TOML escape spells it too
+@pytest.mark.parametrize(
+    "holds",
+    [
+        'secret_cmd = "evil"',
+        '"secret\\u005fcmd" = "evil"',  # a TOML escape spells it too
+        'token_url = "http://127.0.0.1:9999/"\nsecret_env = "AWS_SECRET_ACCESS_KEY"',  # no command at all
+        "",
+    ],
+)
 @pytest.mark.parametrize("mode", [0o620, 0o602])
-def test_a_file_others_can_write_is_refused_if_it_names_a_secret_cmd(
-    tmp_path: Path, key: str, mode: int
-) -> None:
-    environ = write(tmp_path, f'[profiles.other]\n{key} = "evil"\n[profiles.p]\nclient_id = "c"\n', mode)
+def test_a_file_others_can_write_is_refused_whatever_it_holds(tmp_path: Path, holds: str, mode: int) -> None:
+    environ = write(tmp_path, f'[profiles.other]\n{holds}\n[profiles.p]\nclient_id = "c"\n', mode)
     path = environ["TRULIOO_CONFIG_FILE"]
     with pytest.raises(ConfigurationError) as caught:
         load_profile(environ, "p", by_name=True)
     assert str(caught.value) == (
-        f"{path}: refusing a profiles file that names a secret_cmd and that others can write "
-        f"(run: chmod go-w '{path}')."
+        f"{path}: refusing a profiles file that others can write (run: chmod go-w '{path}')."
     )
     Path(path).chmod(0o644)
     assert load_profile(environ, "p", by_name=True) == {"client_id": "c"}
 
 
 @posix_only("mode bits; on Windows the folder's ACL decides who may write")
-def test_a_file_others_can_write_is_read_if_it_names_no_command(tmp_path: Path) -> None:
-    environ = write(tmp_path, '# secret_cmd is not used here\n[profiles.p]\nclient_id = "c"\n', 0o666)
-    assert load_profile(environ, "p", by_name=True) == {"client_id": "c"}
+@pytest.mark.parametrize(("mode", "refused"), [(0o777, True), (0o770, True), (0o1777, False), (0o755, False)])
+def test_a_folder_others_can_write_is_refused_unless_its_sticky_bit_keeps_the_file_ours(
+    tmp_path: Path, mode: int, refused: bool
+) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    environ = write(folder, '[profiles.p]\nclient_id = "c"\n')
+    folder.chmod(mode)
+    if not refused:
+        assert load_profile(environ, "p", by_name=True) == {"client_id": "c"}
+        return
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "p", by_name=True)
+    assert str(caught.value) == (
+        f"{environ['TRULIOO_CONFIG_FILE']}: refusing a profiles file in a folder that others can write "
+        f"(run: chmod go-w '{folder}')."
+    )
+
+
+@posix_only("user ids")
+def test_a_file_of_another_user_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    environ = write(tmp_path, '[profiles.p]\nclient_id = "c"\n', 0o644)
+    path = environ["TRULIOO_CONFIG_FILE"]
+    if os.geteuid() == 0:
+        os.chown(path, 65534, 65534)  # root can give the file away for real
+    else:
+        monkeypatch.setattr(os, "getuid", lambda: os.geteuid() + 1)  # or be someone else
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "p", by_name=True)
+    assert str(caught.value) == (
+        f"{path}: refusing a profiles file that others can write ({path} belongs to another user)."
+    )
+
+
+@pytest.mark.parametrize("given", ["config.toml", "./config.toml", "profiles/config.toml", "a~/config.toml"])
+def test_a_profiles_file_must_be_named_by_an_absolute_path(tmp_path: Path, given: str) -> None:
+    """A relative path follows the current folder: a cloned repository could ship the file."""
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile({"TRULIOO_CONFIG_FILE": given}, "p", by_name=True)
+    assert str(caught.value) == (
+        f"TRULIOO_CONFIG_FILE must be an absolute path (or start with ~); it is {given!r}."
+    )
+
+
+def test_a_profiles_file_may_start_with_a_tilde(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write(tmp_path, '[profiles.p]\nclient_id = "c"\n')
+    assert load_profile({"TRULIOO_CONFIG_FILE": "~/config.toml"}, "p", by_name=True) == {"client_id": "c"}
 
 
 def test_a_profile_chosen_by_name_beats_trulioo_profile(tmp_path: Path) -> None:
