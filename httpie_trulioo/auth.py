@@ -103,6 +103,8 @@ class TruliooAuth(requests.auth.AuthBase):
         self._proxies = dict(proxies or {})
         self._choice: Choice | None = None
         self._provider: Provider | None = None
+        # Set by for_httpie for --verify=no: HTTPie silences urllib3's own warning about it.
+        self.unverified_tls = False
         self._lock = threading.Lock()  # so that threads sharing this object read the settings once
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -119,6 +121,13 @@ class TruliooAuth(requests.auth.AuthBase):
             request.headers["Authorization"] = f"Bearer {provider.offline_token()}"
             return request
         token, from_cache = provider.token()
+        if self.unverified_tls and origin[0] == "https":
+            log.warning(
+                "%s TLS verification is off (--verify=no): anyone between here and %s can read "
+                "the token; use --verify=CA.pem to trust a private CA instead.",
+                provider.context,
+                origin[1],
+            )
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         if from_cache:
             _buffer_multipart(request)
@@ -177,7 +186,7 @@ def for_httpie(username: str | None, password: str | None) -> TruliooAuth:
         profile, username = username[len(PROFILE_MARK) :], None
     parsed = _httpie_arguments()
     offline = getattr(parsed, "offline", None)
-    return TruliooAuth(
+    auth = TruliooAuth(
         username or None,
         password or None,
         profile=profile,
@@ -185,6 +194,9 @@ def for_httpie(username: str | None, password: str | None) -> TruliooAuth:
         secret_prompt=_ask_on_terminal,
         proxies={item.key: item.value for item in getattr(parsed, "proxy", None) or ()},
     )
+    verify = getattr(parsed, "verify", None)
+    auth.unverified_tls = isinstance(verify, str) and verify.lower() in ("no", "false")
+    return auth
 
 
 def keep_dependencies_importable() -> None:
