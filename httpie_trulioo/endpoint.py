@@ -13,6 +13,7 @@ import math
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from importlib.metadata import PackageNotFoundError, version
@@ -44,8 +45,6 @@ _NO_PROXY: dict[str, str | None] = {"http": None, "https": None, "all": None}
 
 # Long enough for any real error_description, short enough to keep the error on one line.
 MAX_DESCRIPTION = 200
-# What stands in an error message for server text that echoes the client secret.
-WITHHELD = "<withheld: it quotes the client secret>"
 # Far past MAX_LIFETIME: a larger integer ExpiresIn is clamped here before float() sees it.
 _HUGE = 10**12
 
@@ -157,6 +156,7 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
             ) as response:
                 return response.status_code, _read_body(response)
 
+    until = time.monotonic() + timeout  # the search for an echoed secret stops here too
     try:
         status, body = deadline.run(exchange, timeout)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
@@ -166,8 +166,8 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
             f"could not reach the token endpoint {host}: {_reason(exc)}. {_advice(exc)}"
         ) from None
     # Error messages quote the server (error_description, a token type, an ExpiresIn); any of
-    # that text that echoes the secret, in any form, is left out.
-    hidden = SecretEcho(client_secret)
+    # that text that echoes the secret, in any form, is masked.
+    hidden = SecretEcho(client_secret, until=until)
     raise_for_failure(
         status,
         body,
@@ -368,7 +368,7 @@ def _advice(exc: BaseException) -> str:
 def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | None = None) -> Token:
     """Read a 200 answer of the token endpoint, in Trulioo's shape or the OAuth 2.0 one.
 
-    Server text quoted in an error is withheld if ``hidden`` hears the secret in it.
+    Server text quoted in an error has any echo of the secret that ``hidden`` hears masked.
     """
     try:
         document = json.loads(body)
@@ -409,10 +409,10 @@ def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | 
 
 
 def _granted_scope(value: object, hidden: SecretEcho | None) -> str | None:
-    """The scope the server granted, for the cache and status; withheld if it echoes the secret."""
+    """The scope the server granted, for the cache and status; any echo of the secret masked."""
     if not isinstance(value, str):
         return None
-    return WITHHELD if hidden is not None and hidden.heard_in(value) else value
+    return hidden.mask(value) if hidden is not None else value
 
 
 def describe_failure(
@@ -507,14 +507,14 @@ def _oauth_error(body: bytes, hidden: SecretEcho | None) -> tuple[str, str]:
 
 
 def _clean(value: object, hidden: SecretEcho | None = None) -> str:
-    """A server's words fit to show: withheld if they echo the secret, printable, cut short.
+    """A server's words fit to show: any echo of the secret masked, printable, cut short.
 
-    The secret is looked for before anything is changed or cut, so that no cleaned or partial
-    copy of it can slip through.
+    The secret is looked for before anything else is changed or cut, so that no cleaned or
+    partial copy of it can slip through.
     """
     text = str(value)
-    if hidden is not None and hidden.heard_in(text):
-        return WITHHELD
+    if hidden is not None:
+        text = hidden.mask(text)
     text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
 
