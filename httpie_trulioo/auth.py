@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -334,7 +334,7 @@ def _answer_401(guard: _TokenGuard, response: requests.Response, kwargs: dict[st
         "%s resending %s %s with token …%s",
         provider.context,
         retry.method,
-        retry.url,
+        urlsplit(retry.url or "").path or "/",  # never the query: it may hold personal data
         fingerprint(access_token),
     )
     second = response.connection.send(retry, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -165,6 +166,30 @@ def store(cache_dir: Path, client_id: str, scope: str, token: Token, **audience_
     cache_dir.mkdir(mode=0o700, exist_ok=True)
     key = TokenKey("https://auth.example/connect/token", scope, client_id, **audience_resource)
     TokenCache(str(cache_dir), 1).store(key, token, "whatever")
+
+
+@posix_only("SIGPIPE and its exit status")
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"], ["token", "--json"]])
+def test_output_to_a_reader_that_has_gone_ends_quietly(
+    server: RunningServer, env: dict[str, str], args: list[str]
+) -> None:
+    """``httpie-trulioo status | head -1``: the reader closes the pipe early, and that is no error."""
+    assert command(["token"], env).returncode == 0
+    reader, writer = os.pipe()
+    os.close(reader)  # gone before anything is written: every write meets a closed pipe
+    try:
+        result = subprocess.run(
+            [find_http("httpie-trulioo"), *args],
+            env=env,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert (result.returncode, result.stderr) == (141, "")  # as a shell shows SIGPIPE: 128 + 13
 
 
 def test_status_lists_entries_without_tokens(
@@ -422,7 +447,7 @@ def test_info_log_tells_each_decision_without_the_token(
     third = log_lines(run_http(call, http_env))
     assert third[1] == f"{about} the API answered 401 to token …{short}: getting another"
     assert third[2].startswith(f"{about} token …")
-    assert third[3].startswith(f"{about} resending GET {server.url}/x with token …")
+    assert third[3].startswith(f"{about} resending GET /x with token …")
     everything = "\n".join(first + third)
     assert all(issued not in everything for issued in server.fake.issued)
     assert CLIENT_SECRET not in everything

@@ -131,6 +131,20 @@ def test_revoked_token_is_replaced_and_the_request_resent(
     assert server.fake.token_requests == 2
 
 
+def test_the_resend_is_logged_with_the_path_never_the_query(
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A query can hold personal data (an e-mail address, a national id): logs keep the path only."""
+    api(server, make_auth(server, cache_dir, clock))
+    server.fake.revoke_all()
+    with caplog.at_level(logging.INFO, logger="httpie_trulioo"):
+        response = api(server, make_auth(server, cache_dir, clock), params={"email": "alice@example.com"})
+    assert response.status_code == 200
+    (resend,) = [record.getMessage() for record in caplog.records if "resending" in record.getMessage()]
+    assert resend.split(" resending ", 1)[1].startswith("GET /wfs/interpreter-v2/flow/F1 with token …")
+    assert "alice" not in caplog.text
+
+
 def test_second_401_is_shown_as_is(server: RunningServer, cache_dir: Path, clock: Clock) -> None:
     api(server, make_auth(server, cache_dir, clock))
     server.fake.revoke_all()
