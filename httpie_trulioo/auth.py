@@ -131,7 +131,8 @@ class TruliooAuth(requests.auth.AuthBase):
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         if from_cache:
             _buffer_multipart(request)
-        hook = _TokenGuard(self, origin, token.access_token, request.body, retry=from_cache)
+        retry = from_cache and provider.credentials.settings.retry_401
+        hook = _TokenGuard(self, origin, token.access_token, request.body, retry=retry)
         request.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return request
 
@@ -305,11 +306,6 @@ def _answer_401(guard: _TokenGuard, response: requests.Response, kwargs: dict[st
     kept for the next run.
     """
     provider = guard.auth.provider()
-    log.info(
-        "%s the API answered 401 to token …%s: getting another",
-        provider.context,
-        fingerprint(guard.rejected),
-    )
     access_token = provider.token(rejected=guard.rejected)[0].access_token
     request = response.request
     body = _rewound(guard, request.body)
@@ -330,12 +326,15 @@ def _answer_401(guard: _TokenGuard, response: requests.Response, kwargs: dict[st
     extract_cookies_to_jar(retry._cookies, request, response.raw)  # type: ignore[attr-defined,no-untyped-call]
     retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
     assert response.connection is not None  # noqa: S101 - requests sets it on every response
-    log.info(
-        "%s resending %s %s with token …%s",
+    # Said by default: a tester who sees a 200 should know a 401 came first (TRULIOO_RETRY_401=off
+    # shows that 401 instead). The path only, never the query: it may hold personal data.
+    log.warning(
+        "%s token …%s was refused (401); got a new one (…%s) and resent %s %s",
         provider.context,
-        retry.method,
-        urlsplit(retry.url or "").path or "/",  # never the query: it may hold personal data
+        fingerprint(guard.rejected),
         fingerprint(access_token),
+        retry.method,
+        urlsplit(retry.url or "").path or "/",
     )
     second = response.connection.send(retry, **kwargs)
     second.history.append(response)

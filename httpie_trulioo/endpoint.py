@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import math
 import socket
 import ssl
@@ -27,7 +28,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import InvalidTokenResponse, TokenEndpointUnreachable, TokenRequestFailed
 from .secret_echo import SecretEcho
-from .token import Token, is_token_text, token_expiry
+from .token import Token, duration, is_token_text, token_expiry
 from .urls import check_token_url, is_loopback
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ MAX_BODY = 1 << 20
 _CHUNK = 64 * 1024
 # Asked of a loopback token URL: no proxy at all, whatever HTTP(S)_PROXY or ALL_PROXY say, so a
 # plain-http request to this machine never carries the secret to a proxy in clear.
+log = logging.getLogger("httpie_trulioo")
 _NO_PROXY: dict[str, str | None] = {"http": None, "https": None, "all": None}
 
 # Long enough for any real error_description, short enough to keep the error on one line.
@@ -165,6 +167,14 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
         raise TokenEndpointUnreachable(
             f"could not reach the token endpoint {host}: {_reason(exc)}. {_advice(exc)}"
         ) from None
+    log.debug(
+        "%s POST %s (%s): %d in %d ms",
+        settings.context,
+        token_url,
+        settings.auth_method,
+        status,
+        (time.monotonic() - until + timeout) * 1000,
+    )
     # Error messages quote the server (error_description, a token type, an ExpiresIn); any of
     # that text that echoes the secret, in any form, is masked.
     hidden = SecretEcho(client_secret, until=until)
@@ -176,7 +186,16 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
         scope_sent=bool(settings.scope),
         resource_sent=bool(settings.resource),
     )
-    return parse_token_response(body, requested_at, hidden)
+    token = parse_token_response(body, requested_at, hidden)
+    log.debug(
+        "%s granted scope %s, %s",
+        settings.context,
+        "not said" if token.scope is None else repr(token.scope),
+        "no expiry given"
+        if token.expires_at is None
+        else f"expires in {duration(token.expires_at - requested_at)}",
+    )
+    return token
 
 
 def _version() -> str:

@@ -224,6 +224,9 @@ SETTINGS = (
             shown="the user cache folder (below)"),
     Setting("cache_enabled", "TRULIOO_CACHE", False, True,
             "`off` fetches a new token for every call", _switch),
+    Setting("retry_401", "TRULIOO_RETRY_401", True, True,
+            "`off`: a 401 to a cached token reaches you as the API sent it (a negative test), "
+            "and no new token is fetched", _switch),
     Setting("log", "TRULIOO_LOG", False, "warning",
             "`info`: one line per decision on stderr; `debug` adds lock waits", _log_level),
     Setting("profile", "TRULIOO_PROFILE", False, None,
@@ -270,6 +273,7 @@ class Settings:
     timeout: float
     cache_dir: str | None  # None: the user cache folder
     cache_enabled: bool
+    retry_401: bool
     log: str
     profile: str | None  # the chosen profile's name
     sources: dict[str, str]  # where each value came from: argument, a variable, "profile NAME", default

@@ -24,6 +24,7 @@ from httpie_trulioo import (
     TruliooAuth,
 )
 from httpie_trulioo import auth as auth_module
+from httpie_trulioo.token import fingerprint
 
 
 @pytest.fixture
@@ -131,18 +132,37 @@ def test_revoked_token_is_replaced_and_the_request_resent(
     assert server.fake.token_requests == 2
 
 
-def test_the_resend_is_logged_with_the_path_never_the_query(
+def test_a_resend_after_a_401_is_one_warning_line_with_the_path_never_the_query(
     server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A query can hold personal data (an e-mail address, a national id): logs keep the path only."""
-    api(server, make_auth(server, cache_dir, clock))
+    """Shown by default; a query can hold personal data (an e-mail address), so only the path."""
+    auth = make_auth(server, cache_dir, clock)
+    api(server, auth)
     server.fake.revoke_all()
-    with caplog.at_level(logging.INFO, logger="httpie_trulioo"):
+    (refused,) = server.fake.issued
+    with caplog.at_level(logging.WARNING, logger="httpie_trulioo"):
         response = api(server, make_auth(server, cache_dir, clock), params={"email": "alice@example.com"})
     assert response.status_code == 200
-    (resend,) = [record.getMessage() for record in caplog.records if "resending" in record.getMessage()]
-    assert resend.split(" resending ", 1)[1].startswith("GET /wfs/interpreter-v2/flow/F1 with token …")
+    new = next(token for token in server.fake.issued if token != refused)
+    said = (
+        f"{auth.provider().context} token …{fingerprint(refused)} was refused (401); got a new one "
+        f"(…{fingerprint(new)}) and resent GET /wfs/interpreter-v2/flow/F1"
+    )
+    assert [record.getMessage() for record in caplog.records] == [said]
     assert "alice" not in caplog.text
+
+
+def test_with_the_retry_off_a_401_reaches_the_caller_and_no_token_is_fetched(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    """TRULIOO_RETRY_401=off: a negative test of the API sees the 401 it asked for."""
+    api(server, make_auth(server, cache_dir, clock))
+    server.fake.revoke_all()
+    response = api(server, make_auth(server, cache_dir, clock, environ={"TRULIOO_RETRY_401": "off"}))
+    assert (response.status_code, response.history) == (401, [])
+    assert server.fake.token_requests == 1
+    assert api(server, make_auth(server, cache_dir, clock)).status_code == 200  # on again: retried
+    assert server.fake.token_requests == 2
 
 
 def test_second_401_is_shown_as_is(server: RunningServer, cache_dir: Path, clock: Clock) -> None:
