@@ -56,7 +56,7 @@ def test_secret_cmd_gives_its_first_line_and_runs_without_a_shell_or_stdin() -> 
     ("code", "expected"),
     [
         (
-            "import sys; print('LEAKED-secret'); sys.stderr.write('LEAKED-err'); sys.exit(3)",
+            "import sys; print('LEAKED-secret'); sys.exit(3)",
             (
                 "the secret_cmd of profile 'p' exited with status 3 (its output is not shown: run it "
                 "yourself to see why)."
@@ -74,6 +74,23 @@ def test_a_failing_secret_cmd_is_one_line_without_its_output(code: str, expected
     assert expected in message
     assert "LEAKED" not in message
     assert "\n" not in message
+
+
+@posix_only("a secret_cmd quoted for a POSIX shell")
+@pytest.mark.parametrize(
+    ("stderr", "said"),
+    [
+        ("\n  \nerror: vault is locked\nsee the manual\n", "error: vault is locked"),
+        ("bad token LEAKED-0123456789abcdef\x1b[31m here\n", "bad token *** here"),  # its stdout, echoed
+        ("x" * 300, "x" * 199 + "…"),
+    ],
+)
+def test_a_failing_secret_cmd_says_the_first_line_of_its_stderr(stderr: str, said: str) -> None:
+    """What the user needs to see ("vault is locked") is shown; stdout, which may be the secret, never is."""
+    code = f"import sys; print('LEAKED-0123456789abcdef'); sys.stderr.write({stderr!r}); sys.exit(2)"
+    with pytest.raises(SecretCommandFailed) as caught:
+        secret_from(code)
+    assert str(caught.value) == f"the secret_cmd of profile 'p' exited with status 2: {said}"
 
 
 @posix_only("a secret_cmd quoted for a POSIX shell")
