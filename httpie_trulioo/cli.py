@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print(file=sys.stderr)
-        return 1
+        return 130  # as a shell shows a command ended by Ctrl-C (SIGINT, 2)
     except BrokenPipeError:
         return _reader_gone()
     return status

@@ -169,7 +169,8 @@ def ask_on_terminal(client_id: str, token_url: str) -> str | None:
     """Ask the person at this process's terminal for the client secret; None if there is no terminal.
 
     Never reads standard input, which may hold a request body: without a terminal nothing is
-    asked. Ctrl-D, Ctrl-C or an empty answer is a one-line PromptCancelled.
+    asked. Ctrl-D or an empty answer is a one-line PromptCancelled; Ctrl-C is one line logged,
+    and the KeyboardInterrupt goes on.
     """
     if not can_prompt():
         return None
@@ -182,8 +183,11 @@ def ask_on_terminal(client_id: str, token_url: str) -> str | None:
         _end_the_prompt_line()
         raise PromptCancelled(f"no client secret for {whose}: the prompt was closed (Ctrl-D).") from None
     except KeyboardInterrupt:
+        # Ctrl-C stays an interrupt, so that http and httpie-trulioo exit 130 as a shell expects,
+        # after one line that says what was asked.
         _end_the_prompt_line()
-        raise PromptCancelled(f"no client secret for {whose}: the prompt was interrupted (Ctrl-C).") from None
+        log.error("no client secret for %s: the prompt was interrupted (Ctrl-C).", whose)
+        raise
     if not secret:
         raise PromptCancelled(f"no client secret for {whose}: the answer was empty.")
     return secret

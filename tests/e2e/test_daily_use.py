@@ -179,21 +179,27 @@ def test_a_warm_call_does_not_prompt_on_the_terminal(dev: RunningServer, day: di
 
 @posix_only("a pseudo-terminal")
 @pytest.mark.parametrize(
-    ("key", "why"),
-    [("\x04", "the prompt was closed (Ctrl-D)"), ("\x03", "the prompt was interrupted (Ctrl-C)")],
+    ("key", "status", "said"),
+    [
+        (
+            "\x04",
+            1,
+            "http: error: PromptCancelled: no client secret for {whose}: the prompt was closed (Ctrl-D).",
+        ),
+        ("\x03", 130, "httpie-trulioo: no client secret for {whose}: the prompt was interrupted (Ctrl-C)."),
+    ],
 )
 def test_ctrl_d_or_ctrl_c_at_the_prompt_is_one_line(
-    dev: RunningServer, day: dict[str, str], key: str, why: str
+    dev: RunningServer, day: dict[str, str], key: str, status: int, said: str
 ) -> None:
+    """Ctrl-C exits 130, as a shell expects of an interrupted command; Ctrl-D is an error, 1."""
     del day["TRULIOO_CLIENT_SECRET"]
     prompt = f"client secret for {DEV_ID} at {host(dev)}: "
     command = [find_http(), "-b", "-A", "trulioo", "-a", DEV_ID, dev.url + "/x"]
     code, screen = run_on_a_terminal(command, day, prompt=prompt, answer=key)
-    assert code == 1, screen
+    assert code == status, screen
     after = re.sub(r"\x1b\[[0-9;]*m|\^C|\^D", "", screen.split(prompt, 1)[1])  # colours, echoed keys
-    assert one_line(after) == (
-        f"http: error: PromptCancelled: no client secret for client '{DEV_ID}' at {host(dev)}: {why}."
-    )
+    assert one_line(after) == said.format(whose=f"client '{DEV_ID}' at {host(dev)}")
     assert dev.fake.token_requests == 0
 
 
