@@ -74,9 +74,13 @@ def load_profile(
     text, profiles = _read_profiles(path, f"no profile {name!r}{chosen}")
     if name not in profiles:
         known = ", ".join(sorted(profiles)) or "none"
+        from difflib import get_close_matches  # noqa: PLC0415 - only a misspelled name needs it
+
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
-        raise ConfigurationError(f"{path}: no profile named {name!r}{chosen}; profiles: {known}.")
+        close = get_close_matches(name, list(profiles), n=1)
+        guess = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigurationError(f"{path}: no profile named {name!r}{chosen}; {guess}profiles: {known}.")
     return _check_profile(path, text, name, profiles[name])
 
 
@@ -117,12 +121,30 @@ def _read_profiles(path: str, missing: str) -> tuple[str, dict[str, object]]:
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
         raise ConfigurationError(f"{path}: not valid TOML: {exc}.") from None
+    for key, value in document.items():
+        if key != "profiles":
+            _refuse_a_stray(path, text, key, value)
     profiles = document.get("profiles", {})
     if not isinstance(profiles, dict):
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
         raise ConfigurationError(f"{path}:{_line_of(text, 'profiles')}: 'profiles' must be a table.")
     return text, profiles
+
+
+def _refuse_a_stray(path: str, text: str, key: str, value: object) -> None:
+    """Refuse what the file holds outside ``[profiles.NAME]``: it would be ignored without a word."""
+    header = re.compile(r"^\s*\[\[?\s*[\"']?" + re.escape(key) + r"[\"']?\s*[.\]]")
+    line = next((n for n, row in enumerate(text.splitlines(), 1) if header.match(row)), None)
+    line = line or _line_of(text, key)
+    first = next(iter(value), None) if isinstance(value, dict) else None
+    if key == "profile" and first is not None:
+        wanted = f"[profile.{first}] is not read: profiles are tables named [profiles.{first}]"
+    else:
+        wanted = f"{key!r} is not read: every profile is a table named [profiles.NAME]"
+    from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+    raise ConfigurationError(f"{path}:{line}: {wanted}.")
 
 
 def _refuse_if_others_can_write(path: str, info: os.stat_result) -> None:

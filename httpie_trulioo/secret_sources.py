@@ -186,7 +186,7 @@ def ask_on_terminal(client_id: str, token_url: str) -> str | None:
         # Ctrl-C stays an interrupt, so that http and httpie-trulioo exit 130 as a shell expects,
         # after one line that says what was asked.
         _end_the_prompt_line()
-        log.error("no client secret for %s: the prompt was interrupted (Ctrl-C).", whose)
+        log.error("no client secret for %s: the prompt was interrupted (Ctrl-C).", whose)  # noqa: TRY400 - one line, no traceback
         raise
     if not secret:
         raise PromptCancelled(f"no client secret for {whose}: the answer was empty.")

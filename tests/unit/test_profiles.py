@@ -125,3 +125,38 @@ def test_who_may_have_written_a_file_is_judged_as_ssh_does(tmp_path: Path) -> No
 
 def test_without_user_ids_who_may_write_is_left_to_the_folder_acl(without_posix_calls: Path) -> None:
     assert not others_may_write(SimpleNamespace(st_uid=12345, st_mode=0o666))
+
+
+def test_a_misspelled_profile_name_gets_a_suggestion(tmp_path: Path) -> None:
+    environ = write(tmp_path, '[profiles.prod]\nscope = "a"\n[profiles.dev]\n')
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "prd", by_name=True)
+    assert str(caught.value) == (
+        f"{environ['TRULIOO_CONFIG_FILE']}: no profile named 'prd'; did you mean 'prod'? profiles: dev, prod."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        (
+            '# QA\n[profile.qa]\nclient_id = "c"\n',
+            2,
+            "[profile.qa] is not read: profiles are tables named [profiles.qa].",
+        ),
+        (
+            '[profiles.p]\nscope = "a"\n\n[profils.q]\nscope = "b"\n',
+            4,
+            "'profils' is not read: every profile",
+        ),
+        ('token_url = "https://x.example/t"\n[profiles.p]\n', 1, "'token_url' is not read: every profile"),
+    ],
+)
+def test_what_the_file_holds_outside_profiles_is_refused_not_ignored(
+    tmp_path: Path, text: str, line: int, says: str
+) -> None:
+    """A [profile.qa] table (singular) was silently ignored, and the call went on without it."""
+    environ = write(tmp_path, text + "[profiles.p]\n" * ("[profiles.p]" not in text))
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "p", by_name=True)
+    assert str(caught.value).startswith(f"{environ['TRULIOO_CONFIG_FILE']}:{line}: {says}")
