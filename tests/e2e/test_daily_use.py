@@ -329,6 +329,7 @@ def test_token_picks_a_profile_and_json_says_where_each_setting_came_from(
         "timeout": "default",
         "cache_dir": "TRULIOO_CACHE_DIR",
         "cache_enabled": "default",
+        "retry_401": "default",
         "api_hosts": "default",
         "auth_method": "default",
         "audience": "default",
