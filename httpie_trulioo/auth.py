@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -103,6 +103,8 @@ class TruliooAuth(requests.auth.AuthBase):
         self._proxies = dict(proxies or {})
         self._choice: Choice | None = None
         self._provider: Provider | None = None
+        # Set by for_httpie for --verify=no: HTTPie silences urllib3's own warning about it.
+        self.unverified_tls = False
         self._lock = threading.Lock()  # so that threads sharing this object read the settings once
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -119,10 +121,18 @@ class TruliooAuth(requests.auth.AuthBase):
             request.headers["Authorization"] = f"Bearer {provider.offline_token()}"
             return request
         token, from_cache = provider.token()
+        if self.unverified_tls and origin[0] == "https":
+            log.warning(
+                "%s TLS verification is off (--verify=no): anyone between here and %s can read "
+                "the token; use --verify=CA.pem to trust a private CA instead.",
+                provider.context,
+                origin[1],
+            )
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         if from_cache:
             _buffer_multipart(request)
-        hook = _TokenGuard(self, origin, token.access_token, request.body, retry=from_cache)
+        retry = from_cache and provider.credentials.settings.retry_401
+        hook = _TokenGuard(self, origin, token.access_token, request.body, retry=retry)
         request.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return request
 
@@ -177,7 +187,7 @@ def for_httpie(username: str | None, password: str | None) -> TruliooAuth:
         profile, username = username[len(PROFILE_MARK) :], None
     parsed = _httpie_arguments()
     offline = getattr(parsed, "offline", None)
-    return TruliooAuth(
+    auth = TruliooAuth(
         username or None,
         password or None,
         profile=profile,
@@ -185,6 +195,9 @@ def for_httpie(username: str | None, password: str | None) -> TruliooAuth:
         secret_prompt=_ask_on_terminal,
         proxies={item.key: item.value for item in getattr(parsed, "proxy", None) or ()},
     )
+    verify = getattr(parsed, "verify", None)
+    auth.unverified_tls = isinstance(verify, str) and verify.lower() in ("no", "false")
+    return auth
 
 
 def keep_dependencies_importable() -> None:
@@ -293,11 +306,6 @@ def _answer_401(guard: _TokenGuard, response: requests.Response, kwargs: dict[st
     kept for the next run.
     """
     provider = guard.auth.provider()
-    log.info(
-        "%s the API answered 401 to token …%s: getting another",
-        provider.context,
-        fingerprint(guard.rejected),
-    )
     access_token = provider.token(rejected=guard.rejected)[0].access_token
     request = response.request
     body = _rewound(guard, request.body)
@@ -318,12 +326,15 @@ def _answer_401(guard: _TokenGuard, response: requests.Response, kwargs: dict[st
     extract_cookies_to_jar(retry._cookies, request, response.raw)  # type: ignore[attr-defined,no-untyped-call]
     retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
     assert response.connection is not None  # noqa: S101 - requests sets it on every response
-    log.info(
-        "%s resending %s %s with token …%s",
+    # Said by default: a tester who sees a 200 should know a 401 came first (TRULIOO_RETRY_401=off
+    # shows that 401 instead). The path only, never the query: it may hold personal data.
+    log.warning(
+        "%s token …%s was refused (401); got a new one (…%s) and resent %s %s",
         provider.context,
-        retry.method,
-        retry.url,
+        fingerprint(guard.rejected),
         fingerprint(access_token),
+        retry.method,
+        urlsplit(retry.url or "").path or "/",
     )
     second = response.connection.send(retry, **kwargs)
     second.history.append(response)

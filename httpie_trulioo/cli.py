@@ -37,13 +37,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     log_to_stderr()
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
     except TruliooError as exc:
         print(f"httpie-trulioo: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(file=sys.stderr)
-        return 1
+        return 130  # as a shell shows a command ended by Ctrl-C (SIGINT, 2)
+    except BrokenPipeError:
+        return _reader_gone()
+    return status
+
+
+def _reader_gone() -> int:
+    """End quietly when what reads the output has stopped (``status | head -1``), as SIGPIPE would.
+
+    What is left in the buffer goes nowhere, so that Python's own flush at exit finds no pipe
+    to fail on; the status is the shell's for a process ended by SIGPIPE.
+    """
+    discard = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(discard, sys.stdout.fileno())
+    os.close(discard)
+    return 128 + 13  # SIGPIPE is 13 on every POSIX system (and has no number on Windows)
 
 
 def _parser() -> argparse.ArgumentParser:

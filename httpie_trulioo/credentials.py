@@ -223,9 +223,27 @@ def _secret_at_hand(choice: Choice, given: str | None) -> tuple[str | None, str 
         return _checked(value, _SECRET_VARIABLE), _SECRET_VARIABLE
     secret_env = _text_of(choice.values, "secret_env")
     if secret_env and choice.environ.get(secret_env):
+        _refuse_a_token_url_from_elsewhere(choice, "secret_env")
         source = f"profile {choice.profile} secret_env {secret_env}"
         return _checked(choice.environ[secret_env], source), source
     return None, None
+
+
+def _refuse_a_token_url_from_elsewhere(choice: Choice, key: str) -> None:
+    """Send a secret the profile gives only to the profile's own token URL (or the default one).
+
+    A TRULIOO_TOKEN_URL left exported, or set by a cloned repository's ``.envrc``, would
+    otherwise carry the profile's secret (a production one, say) to any URL.
+    """
+    variable = BY_NAME["token_url"].variable
+    if choice.settings.sources.get("token_url") == variable:
+        from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+        raise ConfigurationError(
+            f"{variable} is set, but profile {choice.profile!r} gives the client secret (its {key}), "
+            f"which goes only to the profile's own token URL: put token_url in the profile, "
+            f"or unset {variable}."
+        )
 
 
 def _checked(secret: str, source: str) -> str:
@@ -268,6 +286,7 @@ def _secret_read(choice: Choice, client_id: str, prompt: SecretPrompt | None) ->
     settings = choice.settings
     command = _text_of(choice.values, "secret_cmd")
     if command:
+        _refuse_a_token_url_from_elsewhere(choice, "secret_cmd")
         owner = f"the secret_cmd of profile {profile!r}"
         secret = run_secret_command(command, timeout=settings.timeout, owner=owner)
         return secret, f"profile {profile} secret_cmd"

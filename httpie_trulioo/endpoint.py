@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import math
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from importlib.metadata import PackageNotFoundError, version
@@ -26,7 +28,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import InvalidTokenResponse, TokenEndpointUnreachable, TokenRequestFailed
 from .secret_echo import SecretEcho
-from .token import Token, is_token_text, token_expiry
+from .token import Token, duration, is_token_text, token_expiry
 from .urls import check_token_url, is_loopback
 
 if TYPE_CHECKING:
@@ -40,12 +42,11 @@ MAX_BODY = 1 << 20
 _CHUNK = 64 * 1024
 # Asked of a loopback token URL: no proxy at all, whatever HTTP(S)_PROXY or ALL_PROXY say, so a
 # plain-http request to this machine never carries the secret to a proxy in clear.
+log = logging.getLogger("httpie_trulioo")
 _NO_PROXY: dict[str, str | None] = {"http": None, "https": None, "all": None}
 
 # Long enough for any real error_description, short enough to keep the error on one line.
 MAX_DESCRIPTION = 200
-# What stands in an error message for server text that echoes the client secret.
-WITHHELD = "<withheld: it quotes the client secret>"
 # Far past MAX_LIFETIME: a larger integer ExpiresIn is clamped here before float() sees it.
 _HUGE = 10**12
 
@@ -157,6 +158,7 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
             ) as response:
                 return response.status_code, _read_body(response)
 
+    until = time.monotonic() + timeout  # the search for an echoed secret stops here too
     try:
         status, body = deadline.run(exchange, timeout)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
@@ -165,9 +167,17 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
         raise TokenEndpointUnreachable(
             f"could not reach the token endpoint {host}: {_reason(exc)}. {_advice(exc)}"
         ) from None
+    log.debug(
+        "%s POST %s (%s): %d in %d ms",
+        settings.context,
+        token_url,
+        settings.auth_method,
+        status,
+        (time.monotonic() - until + timeout) * 1000,
+    )
     # Error messages quote the server (error_description, a token type, an ExpiresIn); any of
-    # that text that echoes the secret, in any form, is left out.
-    hidden = SecretEcho(client_secret)
+    # that text that echoes the secret, in any form, is masked.
+    hidden = SecretEcho(client_secret, until=until)
     raise_for_failure(
         status,
         body,
@@ -176,7 +186,16 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
         scope_sent=bool(settings.scope),
         resource_sent=bool(settings.resource),
     )
-    return parse_token_response(body, requested_at, hidden)
+    token = parse_token_response(body, requested_at, hidden)
+    log.debug(
+        "%s granted scope %s, %s",
+        settings.context,
+        "not said" if token.scope is None else repr(token.scope),
+        "no expiry given"
+        if token.expires_at is None
+        else f"expires in {duration(token.expires_at - requested_at)}",
+    )
+    return token
 
 
 def _version() -> str:
@@ -368,7 +387,7 @@ def _advice(exc: BaseException) -> str:
 def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | None = None) -> Token:
     """Read a 200 answer of the token endpoint, in Trulioo's shape or the OAuth 2.0 one.
 
-    Server text quoted in an error is withheld if ``hidden`` hears the secret in it.
+    Server text quoted in an error has any echo of the secret that ``hidden`` hears masked.
     """
     try:
         document = json.loads(body)
@@ -409,10 +428,10 @@ def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | 
 
 
 def _granted_scope(value: object, hidden: SecretEcho | None) -> str | None:
-    """The scope the server granted, for the cache and status; withheld if it echoes the secret."""
+    """The scope the server granted, for the cache and status; any echo of the secret masked."""
     if not isinstance(value, str):
         return None
-    return WITHHELD if hidden is not None and hidden.heard_in(value) else value
+    return hidden.mask(value) if hidden is not None else value
 
 
 def describe_failure(
@@ -507,14 +526,14 @@ def _oauth_error(body: bytes, hidden: SecretEcho | None) -> tuple[str, str]:
 
 
 def _clean(value: object, hidden: SecretEcho | None = None) -> str:
-    """A server's words fit to show: withheld if they echo the secret, printable, cut short.
+    """A server's words fit to show: any echo of the secret masked, printable, cut short.
 
-    The secret is looked for before anything is changed or cut, so that no cleaned or partial
-    copy of it can slip through.
+    The secret is looked for before anything else is changed or cut, so that no cleaned or
+    partial copy of it can slip through.
     """
     text = str(value)
-    if hidden is not None and hidden.heard_in(text):
-        return WITHHELD
+    if hidden is not None:
+        text = hidden.mask(text)
     text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
 

@@ -17,7 +17,7 @@
 
 ``http -a @dev``, ``--profile dev`` or ``TRULIOO_PROFILE=dev`` picks one. The secret itself never
 lives in this file: a profile with a ``client_secret`` key is refused, and so is a file that
-holds a ``secret_cmd`` and that others can write, as ssh refuses such a config.
+others can write (or replace), whatever it holds, as ssh refuses such a config.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import stat
 from collections.abc import Mapping
 
 from .cache import owned_by_me
-from .settings import AUTH_METHODS, BY_NAME, SETTINGS, user_folder
+from .settings import AUTH_METHODS, BY_NAME, SETTINGS, absolute_path, user_folder
 
 PROFILE_KEYS = tuple(setting.name for setting in SETTINGS if setting.in_profile)
 SECRET_KEYS = frozenset({"secret_env", "secret_cmd"})  # keys that say where the secret is, not settings
@@ -40,10 +40,11 @@ _MAY_BE_EMPTY = frozenset(
 
 
 def config_file(environ: Mapping[str, str]) -> str:
-    """The profiles file: TRULIOO_CONFIG_FILE, else config.toml in the user config folder."""
-    given = environ.get(BY_NAME["config_file"].variable, "").strip()
+    """The profiles file: TRULIOO_CONFIG_FILE (absolute, or from ``~``), else the user config folder's."""
+    variable = BY_NAME["config_file"].variable
+    given = environ.get(variable, "").strip()
     if given:
-        return given
+        return absolute_path(given, variable)
     return os.path.join(user_folder("config"), "config.toml")
 
 
@@ -73,9 +74,13 @@ def load_profile(
     text, profiles = _read_profiles(path, f"no profile {name!r}{chosen}")
     if name not in profiles:
         known = ", ".join(sorted(profiles)) or "none"
+        from difflib import get_close_matches  # noqa: PLC0415 - only a misspelled name needs it
+
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
-        raise ConfigurationError(f"{path}: no profile named {name!r}{chosen}; profiles: {known}.")
+        close = get_close_matches(name, list(profiles), n=1)
+        guess = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigurationError(f"{path}: no profile named {name!r}{chosen}; {guess}profiles: {known}.")
     return _check_profile(path, text, name, profiles[name])
 
 
@@ -109,6 +114,7 @@ def _read_profiles(path: str, missing: str) -> tuple[str, dict[str, object]]:
         raise ConfigurationError(
             f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})."
         ) from None
+    _refuse_if_others_can_write(path, info)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -120,21 +126,52 @@ def _read_profiles(path: str, missing: str) -> tuple[str, dict[str, object]]:
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
         raise ConfigurationError(f"{path}:{_line_of(text, 'profiles')}: 'profiles' must be a table.")
-    if any(isinstance(profile, dict) and "secret_cmd" in profile for profile in profiles.values()):
-        _refuse_if_others_can_write(path, info)
+    for key, value in document.items():
+        if key != "profiles":
+            _refuse_a_stray(path, text, key, value)
     return text, profiles
 
 
+def _refuse_a_stray(path: str, text: str, key: str, value: object) -> None:
+    """Refuse what the file holds outside ``[profiles.NAME]``: it would be ignored without a word."""
+    header = re.compile(r"^\s*\[\[?\s*[\"']?" + re.escape(key) + r"[\"']?\s*[.\]]")
+    line = next((n for n, row in enumerate(text.splitlines(), 1) if header.match(row)), None)
+    line = line or _line_of(text, key)
+    first = next(iter(value), None) if isinstance(value, dict) else None
+    if key == "profile" and first is not None:
+        wanted = f"[profile.{first}] is not read: profiles are tables named [profiles.{first}]"
+    else:
+        wanted = f"{key!r} is not read: every profile is a table named [profiles.NAME]"
+    from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+
+    raise ConfigurationError(f"{path}:{line}: {wanted}.")
+
+
 def _refuse_if_others_can_write(path: str, info: os.stat_result) -> None:
-    """Refuse a file that names a command to run, if someone else could have written it, as ssh does."""
+    """Refuse a profiles file that someone else could have written, or put there, as ssh does.
+
+    Whatever it holds: a token URL and a ``secret_env`` are enough to send a secret elsewhere.
+    The folder holding it counts too, unless its sticky bit keeps others from replacing a file
+    of the user's own (as in /tmp).
+    """
+    problem, fix_path, owner = "", path, info
     if others_may_write(info):
-        owner_ok = owned_by_me(info) or info.st_uid == 0
-        fix = f"run: chmod go-w '{path}'" if owner_ok else "it belongs to another user"
+        problem = "a profiles file that others can write"
+    else:
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            owner = os.stat(folder)
+        except OSError:
+            return  # the file was just read through it; a folder gone since holds nothing to fear
+        sticky = bool(owner.st_mode & stat.S_ISVTX) and owned_by_me(info)
+        if others_may_write(owner) and not sticky:
+            problem, fix_path = "a profiles file in a folder that others can write", folder
+    if problem:
+        mine = owned_by_me(owner) or owner.st_uid == 0
+        fix = f"run: chmod go-w '{fix_path}'" if mine else f"{fix_path} belongs to another user"
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
-        raise ConfigurationError(
-            f"{path}: refusing a profiles file that names a secret_cmd and that others can write ({fix})."
-        )
+        raise ConfigurationError(f"{path}: refusing {problem} ({fix}).")
 
 
 def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str, object]:

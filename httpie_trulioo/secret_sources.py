@@ -23,6 +23,7 @@ log = logging.getLogger("httpie_trulioo")
 # The keyring service every secret is kept under; the entry's user name says whose secret it is.
 KEYRING_SERVICE = "httpie-trulioo"
 INSTALL_KEYRING = "pip install 'httpie-trulioo[keyring]'"
+_MAX_SAID = 200  # of a failing secret_cmd's stderr line: enough for "vault is locked", on one line
 
 
 def run_secret_command(command: str, *, timeout: float, owner: str) -> str:
@@ -30,8 +31,9 @@ def run_secret_command(command: str, *, timeout: float, owner: str) -> str:
 
     Split as this system's shell splits (``command_words``). ``owner`` names where the
     command was set, for the messages. It reads no input (a request body may be waiting on
-    stdin) and may take ``timeout`` seconds. Its output is never shown, not even when it fails:
-    it may hold the secret.
+    stdin) and may take ``timeout`` seconds. What it prints on stdout is never shown, not even
+    when it fails: it may hold the secret. When it fails, the first line it printed on stderr
+    ("vault is locked") is part of the error, with anything in it that echoes stdout masked.
     """
     import subprocess  # noqa: PLC0415 - only a profile with secret_cmd needs it
 
@@ -43,7 +45,7 @@ def run_secret_command(command: str, *, timeout: float, owner: str) -> str:
         raise SecretCommandFailed(f"{owner} is empty.")
     try:
         process = subprocess.Popen(  # noqa: S603 - the user's own command, from a file only they can write
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
     except OSError as exc:
         reason = (
@@ -52,7 +54,7 @@ def run_secret_command(command: str, *, timeout: float, owner: str) -> str:
         raise SecretCommandFailed(f"{owner} cannot be run: {argv[0]!r}: {reason}.") from None
     with process:
         try:
-            output, _ = process.communicate(timeout=timeout)
+            output, errors = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             # Kill it and stop reading: a program it started may hold the pipe open for longer.
             process.kill()
@@ -61,14 +63,15 @@ def run_secret_command(command: str, *, timeout: float, owner: str) -> str:
                 f"{owner} did not finish within {timeout:g} s (TRULIOO_TIMEOUT)."
             ) from None
     hidden = "its output is not shown: run it yourself to see why"
+    first_line = output.split(b"\n", 1)[0].removesuffix(b"\r")
     if process.returncode != 0:
         how = (
             f"was stopped by signal {-process.returncode}"
             if process.returncode < 0
             else f"exited with status {process.returncode}"
         )
-        raise SecretCommandFailed(f"{owner} {how} ({hidden}).")
-    first_line = output.split(b"\n", 1)[0].removesuffix(b"\r")
+        said = _first_words(errors, first_line)
+        raise SecretCommandFailed(f"{owner} {how}: {said}" if said else f"{owner} {how} ({hidden}).")
     try:
         secret = first_line.decode("utf-8")
     except UnicodeDecodeError:
@@ -166,7 +169,8 @@ def ask_on_terminal(client_id: str, token_url: str) -> str | None:
     """Ask the person at this process's terminal for the client secret; None if there is no terminal.
 
     Never reads standard input, which may hold a request body: without a terminal nothing is
-    asked. Ctrl-D, Ctrl-C or an empty answer is a one-line PromptCancelled.
+    asked. Ctrl-D or an empty answer is a one-line PromptCancelled; Ctrl-C is one line logged,
+    and the KeyboardInterrupt goes on.
     """
     if not can_prompt():
         return None
@@ -179,8 +183,11 @@ def ask_on_terminal(client_id: str, token_url: str) -> str | None:
         _end_the_prompt_line()
         raise PromptCancelled(f"no client secret for {whose}: the prompt was closed (Ctrl-D).") from None
     except KeyboardInterrupt:
+        # Ctrl-C stays an interrupt, so that http and httpie-trulioo exit 130 as a shell expects,
+        # after one line that says what was asked.
         _end_the_prompt_line()
-        raise PromptCancelled(f"no client secret for {whose}: the prompt was interrupted (Ctrl-C).") from None
+        log.error("no client secret for %s: the prompt was interrupted (Ctrl-C).", whose)  # noqa: TRY400 - one line, no traceback
+        raise
     if not secret:
         raise PromptCancelled(f"no client secret for {whose}: the answer was empty.")
     return secret
@@ -194,6 +201,20 @@ def _end_the_prompt_line() -> None:
             os.write(fd, b"\n")
         finally:
             os.close(fd)
+
+
+def _first_words(errors: bytes, first_line: bytes) -> str:
+    """The first line with words that a failing command printed on stderr, fit for one line.
+
+    Anything in it that echoes the first line of its stdout (which may be the secret) is masked;
+    control characters become spaces, and it is cut short.
+    """
+    from .secret_echo import SecretEcho  # noqa: PLC0415 - only a failing command needs it
+
+    line = next((line for line in errors.decode("utf-8", "replace").splitlines() if line.strip()), "")
+    line = SecretEcho(first_line.decode("utf-8", "replace")).mask(line)
+    line = " ".join("".join(ch if ch.isprintable() else " " for ch in line).split())
+    return line if len(line) <= _MAX_SAID else line[: _MAX_SAID - 1] + "…"
 
 
 def command_words(command: str, *, windows: bool = os.name == "nt") -> list[str]:

@@ -157,16 +157,20 @@ def _seconds(least: float | None, most: float) -> Callable[[Any, str], float]:
     return read
 
 
-def _folder(value: Any, variable: str) -> str:
-    """A folder asked for, ``~`` expanded; a relative path is refused (it would follow the cwd)."""
-    folder = os.path.expanduser(str(value))
-    if not os.path.isabs(folder):
+def absolute_path(value: Any, variable: str) -> str:
+    """A file or folder asked for, ``~`` expanded; a relative path is refused (it would follow the cwd).
+
+    A relative path names a different file in each folder the user ``cd``s into, one a cloned
+    repository could ship: a profiles file whose ``secret_cmd`` would then run.
+    """
+    path = os.path.expanduser(str(value))
+    if not os.path.isabs(path):
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
         raise ConfigurationError(
             f"{variable} must be an absolute path (or start with ~); it is {str(value)!r}."
         )
-    return folder
+    return path
 
 
 def _switch(value: Any, variable: str) -> bool:
@@ -216,15 +220,19 @@ SETTINGS = (
     Setting("timeout", "TRULIOO_TIMEOUT", False, DEFAULT_TIMEOUT,
             "seconds the whole token request may take (at most 3600)", _seconds(None, MAX_TIMEOUT)),
     Setting("cache_dir", "TRULIOO_CACHE_DIR", False, None,
-            "where tokens are cached: an absolute path, or one starting with `~`", _folder,
+            "where tokens are cached: an absolute path, or one starting with `~`", absolute_path,
             shown="the user cache folder (below)"),
     Setting("cache_enabled", "TRULIOO_CACHE", False, True,
             "`off` fetches a new token for every call", _switch),
+    Setting("retry_401", "TRULIOO_RETRY_401", True, True,
+            "`off`: a 401 to a cached token reaches you as the API sent it (a negative test), "
+            "and no new token is fetched", _switch),
     Setting("log", "TRULIOO_LOG", False, "warning",
             "`info`: one line per decision on stderr; `debug` adds lock waits", _log_level),
     Setting("profile", "TRULIOO_PROFILE", False, None,
             "the profile for calls that choose none (`-a @NAME` and `--profile` do)"),
-    Setting("config_file", "TRULIOO_CONFIG_FILE", False, None, "the profiles file",
+    Setting("config_file", "TRULIOO_CONFIG_FILE", False, None,
+            "the profiles file: an absolute path, or one starting with `~`",
             shown="`config.toml` in the user config folder (below)"),
 )  # fmt: skip
 # The rows that are Settings attributes, in order, and each row by name.
@@ -265,6 +273,7 @@ class Settings:
     timeout: float
     cache_dir: str | None  # None: the user cache folder
     cache_enabled: bool
+    retry_401: bool
     log: str
     profile: str | None  # the chosen profile's name
     sources: dict[str, str]  # where each value came from: argument, a variable, "profile NAME", default

@@ -31,6 +31,7 @@ _DIGITS = frozenset("0123456789")
 _LABEL_CHARACTERS = _LETTERS | _DIGITS | {"-"}
 _SCHEME_CHARACTERS = _LETTERS | _DIGITS | {"+", ".", "-"}
 _IPV4_CHARACTERS = _DIGITS | {"."}
+_HEX_DIGITS = _DIGITS | frozenset("abcdefABCDEF")
 _IPV6_CHARACTERS = _DIGITS | frozenset("abcdefABCDEF:.")
 # The path and query may hold visible ASCII but # (a fragment) and backslash (read as / by some).
 _PATH_CHARACTERS = frozenset(map(chr, range(0x21, 0x7F))) - {"#", "\\"}
@@ -117,7 +118,8 @@ def _strict_parts(url: str) -> tuple[str, str, str | None] | None:
     else:
         colon = authority.find(":")
         host, port_part = (authority, "") if colon < 0 else (authority[:colon], authority[colon:])
-        if not is_dns_name(host.removesuffix(".")):
+        bare = host.removesuffix(".")
+        if not (is_dns_name(bare) or _is_ipv4(bare)):
             return None
     port = None
     if port_part:
@@ -128,11 +130,23 @@ def _strict_parts(url: str) -> tuple[str, str, str | None] | None:
 
 
 def is_dns_name(name: str) -> bool:
-    """Tell whether ``name`` is a host name of ASCII letters, digits and inner hyphens, in dotted labels."""
-    return all(
+    """Tell whether ``name`` is a host name of ASCII letters, digits and inner hyphens, in dotted labels.
+
+    Its last label is not a number: a URL parser (WHATWG) and the system resolver (inet_aton)
+    read ``127.0.0.1``, ``1.2.3``, ``2130706433`` or ``0x7f.1`` as an IPv4 address, never a name.
+    """
+    labels = name.split(".")
+    return not _is_number(labels[-1]) and all(
         label and label[0] != "-" and label[-1] != "-" and _LABEL_CHARACTERS.issuperset(label)
-        for label in name.split(".")
+        for label in labels
     )
+
+
+def _is_number(label: str) -> bool:
+    """Tell whether a label is a number as inet_aton reads one: decimal, octal, or 0x hexadecimal."""
+    digits = label[2:] if label[:2].lower() == "0x" else label
+    allowed = _HEX_DIGITS if digits is not label else _DIGITS
+    return bool(label) and allowed.issuperset(digits)
 
 
 def has_userinfo(url: str) -> bool:
@@ -170,6 +184,13 @@ def check_api_url(url: str, api_hosts: Iterable[str]) -> Origin:
 
         raise InsecureAPIURL(f"refusing to send the Trulioo token to {shown_url(url)}: not an http(s) URL.")
     scheme, host, _ = origin
+    if not (_is_ip(host) or is_dns_name(host.removesuffix("."))) and _is_number(host.rsplit(".", 1)[-1]):
+        from .errors import APIHostNotAllowed  # noqa: PLC0415 - loaded only when raised
+
+        raise APIHostNotAllowed(
+            f"refusing to send the Trulioo token to {host}: a number that is not an IPv4 address as "
+            "written (a.b.c.d), which the resolver could read as any address."
+        )
     if scheme == "http" and not is_loopback(host):
         from .errors import InsecureAPIURL  # noqa: PLC0415 - loaded only when raised
 
@@ -269,6 +290,10 @@ def _normal_ip(host: str) -> str:
 
 def _is_ip(text: str) -> bool:
     return _address(text) is not None
+
+
+def _is_ipv4(text: str) -> bool:
+    return isinstance(_address(text), ipaddress.IPv4Address)
 
 
 @functools.lru_cache(maxsize=256)

@@ -100,6 +100,10 @@ _ON_A_TERMINAL = textwrap.dedent(
     for fd in (0, 1, 2):
         os.dup2(terminal, fd)
     os.close(terminal)
+    # As a shell gives a command it runs in the foreground: Ctrl-C interrupts it. A test run
+    # started in the background (nohup ... &) would pass on SIGINT ignored, and exec keeps that.
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.execv(sys.argv[2], sys.argv[2:])
     """
 )

@@ -179,21 +179,27 @@ def test_a_warm_call_does_not_prompt_on_the_terminal(dev: RunningServer, day: di
 
 @posix_only("a pseudo-terminal")
 @pytest.mark.parametrize(
-    ("key", "why"),
-    [("\x04", "the prompt was closed (Ctrl-D)"), ("\x03", "the prompt was interrupted (Ctrl-C)")],
+    ("key", "status", "said"),
+    [
+        (
+            "\x04",
+            1,
+            "http: error: PromptCancelled: no client secret for {whose}: the prompt was closed (Ctrl-D).",
+        ),
+        ("\x03", 130, "httpie-trulioo: no client secret for {whose}: the prompt was interrupted (Ctrl-C)."),
+    ],
 )
 def test_ctrl_d_or_ctrl_c_at_the_prompt_is_one_line(
-    dev: RunningServer, day: dict[str, str], key: str, why: str
+    dev: RunningServer, day: dict[str, str], key: str, status: int, said: str
 ) -> None:
+    """Ctrl-C exits 130, as a shell expects of an interrupted command; Ctrl-D is an error, 1."""
     del day["TRULIOO_CLIENT_SECRET"]
     prompt = f"client secret for {DEV_ID} at {host(dev)}: "
     command = [find_http(), "-b", "-A", "trulioo", "-a", DEV_ID, dev.url + "/x"]
     code, screen = run_on_a_terminal(command, day, prompt=prompt, answer=key)
-    assert code == 1, screen
+    assert code == status, screen
     after = re.sub(r"\x1b\[[0-9;]*m|\^C|\^D", "", screen.split(prompt, 1)[1])  # colours, echoed keys
-    assert one_line(after) == (
-        f"http: error: PromptCancelled: no client secret for client '{DEV_ID}' at {host(dev)}: {why}."
-    )
+    assert one_line(after) == said.format(whose=f"client '{DEV_ID}' at {host(dev)}")
     assert dev.fake.token_requests == 0
 
 
@@ -234,31 +240,34 @@ def test_a_secret_cmd_gives_the_secret_and_leaves_stdin_to_the_body(
 
 
 @posix_only("a secret_cmd split into words as a POSIX shell would")
-def test_a_failing_secret_cmd_is_one_line_that_never_shows_its_output(
+def test_a_failing_secret_cmd_is_one_line_with_its_stderr_never_its_output(
     dev: RunningServer, day: dict[str, str], tmp_path: Path
 ) -> None:
-    helper(tmp_path, day, "import sys; print('LEAKED-1'); sys.stderr.write('LEAKED-2'); sys.exit(2)")
+    helper(tmp_path, day, "import sys; print('LEAKED-1'); sys.stderr.write('vault is locked'); sys.exit(2)")
     result = run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day)
     assert result.returncode == 1
     assert one_line(result.stderr) == (
-        "http: error: SecretCommandFailed: the secret_cmd of profile 'dev' exited with status 2 (its "
-        "output is not shown: run it yourself to see why)."
+        "http: error: SecretCommandFailed: the secret_cmd of profile 'dev' exited with status 2: "
+        "vault is locked"
     )
     assert "LEAKED" not in result.stdout + result.stderr
     assert dev.fake.token_requests == 0
 
 
 @posix_only("mode bits; on Windows the folder's ACL decides who may write")
-def test_a_profiles_file_others_can_write_is_refused_when_it_names_a_command(
-    dev: RunningServer, day: dict[str, str], tmp_path: Path
+@pytest.mark.parametrize("names_a_command", [True, False])
+def test_a_profiles_file_others_can_write_is_refused_whatever_it_holds(
+    dev: RunningServer, day: dict[str, str], tmp_path: Path, names_a_command: bool
 ) -> None:
-    helper(tmp_path, day, f"print({DEV_SECRET!r})")
+    """A token URL and a secret_env, with no command at all, are enough to send a secret elsewhere."""
+    if names_a_command:
+        helper(tmp_path, day, f"print({DEV_SECRET!r})")
     profiles = Path(day["XDG_CONFIG_HOME"]) / "httpie-trulioo" / "config.toml"
     profiles.chmod(0o666)
     result = run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day)
     assert one_line(result.stderr) == (
-        f"http: error: ConfigurationError: {profiles}: refusing a profiles file that names a secret_cmd "
-        f"and that others can write (run: chmod go-w '{profiles}')."
+        f"http: error: ConfigurationError: {profiles}: refusing a profiles file that others can write "
+        f"(run: chmod go-w '{profiles}')."
     )
     assert dev.fake.token_requests == 0
 
@@ -320,6 +329,7 @@ def test_token_picks_a_profile_and_json_says_where_each_setting_came_from(
         "timeout": "default",
         "cache_dir": "TRULIOO_CACHE_DIR",
         "cache_enabled": "default",
+        "retry_401": "default",
         "api_hosts": "default",
         "auth_method": "default",
         "audience": "default",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -167,6 +168,30 @@ def store(cache_dir: Path, client_id: str, scope: str, token: Token, **audience_
     TokenCache(str(cache_dir), 1).store(key, token, "whatever")
 
 
+@posix_only("SIGPIPE and its exit status")
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"], ["token", "--json"]])
+def test_output_to_a_reader_that_has_gone_ends_quietly(
+    server: RunningServer, env: dict[str, str], args: list[str]
+) -> None:
+    """``httpie-trulioo status | head -1``: the reader closes the pipe early, and that is no error."""
+    assert command(["token"], env).returncode == 0
+    reader, writer = os.pipe()
+    os.close(reader)  # gone before anything is written: every write meets a closed pipe
+    try:
+        result = subprocess.run(
+            [find_http("httpie-trulioo"), *args],
+            env=env,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert (result.returncode, result.stderr) == (141, "")  # as a shell shows SIGPIPE: 128 + 13
+
+
 def test_status_lists_entries_without_tokens(
     server: RunningServer, env: dict[str, str], cache_dir: Path
 ) -> None:
@@ -214,7 +239,7 @@ def test_status_json_and_claims(server: RunningServer, env: dict[str, str], cach
     )
     assert set(settings) == {
         "client_id", "token_url", "scope", "auth_method", "audience", "resource", "api_hosts", "token_buffer",
-        "timeout", "cache_dir", "cache_enabled", "log",
+        "timeout", "cache_dir", "cache_enabled", "retry_401", "log",
     }  # fmt: skip
     (entry,) = report["tokens"]
     assert set(entry) == {
@@ -420,9 +445,10 @@ def test_info_log_tells_each_decision_without_the_token(
     assert log_lines(run_http(call, http_env)) == [f"{about} cache hit: token …{short} expires in 60 min"]
     server.fake.revoke_all()
     third = log_lines(run_http(call, http_env))
-    assert third[1] == f"{about} the API answered 401 to token …{short}: getting another"
-    assert third[2].startswith(f"{about} token …")
-    assert third[3].startswith(f"{about} resending GET {server.url}/x with token …")
+    (new,) = [issued for issued in server.fake.issued if issued != token]
+    fresh = hashlib.sha256(new.encode()).hexdigest()[-6:]
+    assert third[1].startswith(f"{about} token …{fresh} fetched in ")
+    assert third[2] == f"{about} token …{short} was refused (401); got a new one (…{fresh}) and resent GET /x"
     everything = "\n".join(first + third)
     assert all(issued not in everything for issued in server.fake.issued)
     assert CLIENT_SECRET not in everything
@@ -473,6 +499,30 @@ def test_offline_without_a_cached_token_shows_a_placeholder(
     assert server.fake.token_requests == 0
 
 
+def test_a_resend_after_a_401_is_said_by_default_and_the_retry_can_be_turned_off(
+    server: RunningServer, http_env: dict[str, str]
+) -> None:
+    """A tester who sees a 200 learns that a 401 came first; one who wants the 401 gets it (exit 4)."""
+    call = ["--check-status", "-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"]
+    assert run_http(call, http_env).returncode == 0
+    server.fake.revoke_all()
+    (refused,) = server.fake.issued
+    http_env["TRULIOO_RETRY_401"] = "off"
+    shown = run_http(call, http_env)
+    assert shown.returncode == 4  # HTTPie's --check-status for a 4xx
+    assert "was refused" not in shown.stderr
+    assert server.fake.token_requests == 1
+    del http_env["TRULIOO_RETRY_401"]
+    resent = run_http(call, http_env)
+    assert resent.returncode == 0, resent.stderr
+    (new,) = [issued for issued in server.fake.issued if issued != refused]
+    old_mark, new_mark = (hashlib.sha256(token.encode()).hexdigest()[-6:] for token in (refused, new))
+    assert resent.stderr == (
+        f"httpie-trulioo: {context_of(server)} token …{old_mark} was refused (401); got a new one "
+        f"(…{new_mark}) and resent GET /x\n"
+    )
+
+
 def test_offline_with_a_fresh_cached_token_shows_it(server: RunningServer, http_env: dict[str, str]) -> None:
     assert run_http(["-b", "-A", "trulioo", "-a", AUTH, server.url + "/x"], http_env).returncode == 0
     (token,) = server.fake.issued
@@ -507,8 +557,8 @@ def test_demo_runs_and_shows_fetch_reuse_and_refresh(http_env: dict[str, str]) -
         "# the next call reuses it",
         "] cache hit: token …",
         "# a 401 is answered with a new token and the request is sent again",
-        "] the API answered 401 to token …",
-        "] resending POST",
+        " was refused (401); got a new one (…",
+        ") and resent POST /wfs/interpreter-v2/submit/demo-flow",
         "# what is cached",
         "CLIENT ID",
     ]

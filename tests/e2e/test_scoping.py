@@ -19,7 +19,7 @@ import requests
 import trustme
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import find_http
-from helpers import AUTH, CLIENT_ID, CLIENT_SECRET, posix_only, run_http, tls_fake
+from helpers import AUTH, CLIENT_ID, CLIENT_SECRET, context_of, posix_only, run_http, tls_fake
 from peers import ConnectProxy, Dripper, Recorder
 
 from httpie_trulioo import APIHostNotAllowed, InsecureAPIURL, TokenEndpointUnreachable, TruliooAuth
@@ -581,3 +581,23 @@ def test_an_auth_object_reads_the_environment_once(
     now[0] += 2 * 86_400  # the cached token has expired: this call fetches one
     requests.get(server.url + "/x", auth=auth, timeout=10).raise_for_status()
     assert server.fake.token_requests == 2
+
+
+# --- TLS verification turned off ---------------------------------------------------------------
+
+
+def test_a_token_sent_with_tls_verification_off_is_one_warning_line(
+    fake: FakeTrulioo, http_env: dict[str, str]
+) -> None:
+    """HTTPie silences urllib3's own warning for --verify=no, so the plugin says it, once."""
+    with tls_fake(fake) as (secure, ca_file):
+        http_env.update(TRULIOO_TOKEN_URL=secure.token_url, REQUESTS_CA_BUNDLE=str(ca_file))
+        unverified = run_http(trulioo("--verify=no", secure.url + "/x"), http_env)
+        verified = run_http(trulioo(f"--verify={ca_file}", secure.url + "/x"), http_env)
+    assert unverified.returncode == 0, unverified.stderr
+    assert unverified.stderr == (
+        f"httpie-trulioo: {context_of(secure)} TLS verification is off (--verify=no): anyone between "
+        "here and 127.0.0.1 can read the token; use --verify=CA.pem to trust a private CA instead.\n"
+    )
+    assert (verified.returncode, verified.stderr) == (0, "")
+    assert fake.api_requests == 2

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 import pytest
 import requests
@@ -310,11 +310,45 @@ def test_revoked_token_is_replaced_and_the_request_resent(
     assert server.fake.token_requests == 2
     new = make_auth(server, cache_dir, clock).token().access_token  # the one now cached
     assert ("Authorization", f"Bearer {new}") in list(response.request.headers.items())
-    assert auth_log(caplog) == [
-        f"{context_of(server)} the API answered 401 to token …{fingerprint(revoked)}: getting another",
-        f"{context_of(server)} resending GET {api_url} with token …{fingerprint(new)}",
-    ]
+    said = (
+        f"{context_of(server)} token …{fingerprint(revoked)} was refused (401); got a new one "
+        f"(…{fingerprint(new)}) and resent GET {urlsplit(api_url).path}"
+    )
+    assert auth_log(caplog) == [said]
     assert api(server, make_auth(server, cache_dir, clock)).status_code == 200
+    assert server.fake.token_requests == 2
+
+
+def test_a_resend_after_a_401_is_one_warning_line_with_the_path_never_the_query(
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Shown by default; a query can hold personal data (an e-mail address), so only the path."""
+    auth = make_auth(server, cache_dir, clock)
+    api(server, auth)
+    server.fake.revoke_all()
+    (refused,) = server.fake.issued
+    with caplog.at_level(logging.WARNING, logger="httpie_trulioo"):
+        response = api(server, make_auth(server, cache_dir, clock), params={"email": "alice@example.com"})
+    assert response.status_code == 200
+    new = next(token for token in server.fake.issued if token != refused)
+    said = (
+        f"{auth.provider().context} token …{fingerprint(refused)} was refused (401); got a new one "
+        f"(…{fingerprint(new)}) and resent GET /wfs/interpreter-v2/flow/F1"
+    )
+    assert [record.getMessage() for record in caplog.records] == [said]
+    assert "alice" not in caplog.text
+
+
+def test_with_the_retry_off_a_401_reaches_the_caller_and_no_token_is_fetched(
+    server: RunningServer, cache_dir: Path, clock: Clock
+) -> None:
+    """TRULIOO_RETRY_401=off: a negative test of the API sees the 401 it asked for."""
+    api(server, make_auth(server, cache_dir, clock))
+    server.fake.revoke_all()
+    response = api(server, make_auth(server, cache_dir, clock, environ={"TRULIOO_RETRY_401": "off"}))
+    assert (response.status_code, response.history) == (401, [])
+    assert server.fake.token_requests == 1
+    assert api(server, make_auth(server, cache_dir, clock)).status_code == 200  # on again: retried
     assert server.fake.token_requests == 2
 
 
@@ -687,7 +721,7 @@ def test_token_endpoint_failures_are_one_clear_line(
     assert server.fake.token_requests == 1
 
 
-def test_secret_echoed_by_the_server_is_withheld(
+def test_secret_echoed_by_the_server_is_masked_and_the_rest_shown(
     server: RunningServer, cache_dir: Path, clock: Clock
 ) -> None:
     echo = json.dumps(
@@ -697,7 +731,7 @@ def test_secret_echoed_by_the_server_is_withheld(
     with pytest.raises(TokenRequestFailed) as caught:
         api(server, make_auth(server, cache_dir, clock))
     assert CLIENT_SECRET not in str(caught.value)
-    assert "400 invalid_client (<withheld: it quotes the client secret>): check" in str(caught.value)
+    assert "400 invalid_client (bad secret ***): check" in str(caught.value)
 
 
 def test_connection_refused(cache_dir: Path, clock: Clock) -> None:
@@ -778,7 +812,7 @@ def test_audience_and_resource_are_part_of_the_key_and_the_auth_method_is_not(
     ]
 
 
-def test_granted_scope_is_kept_and_withheld_if_it_echoes_the_secret(
+def test_granted_scope_is_kept_and_masked_if_it_echoes_the_secret(
     server: RunningServer, cache_dir: Path, clock: Clock
 ) -> None:
     assert make_auth(server, cache_dir, clock).token().scope == "workflow.studio.api"
@@ -786,5 +820,5 @@ def test_granted_scope_is_kept_and_withheld_if_it_echoes_the_secret(
     echo = {"access_token": "t0k", "expires_in": 600, "scope": f"read {CLIENT_SECRET}"}
     server.fake.token_override = answer(200, json.dumps(echo).encode())  # type: ignore[assignment]
     token = make_auth(server, cache_dir, clock, scope="napi.api").token()
-    assert token.scope == "<withheld: it quotes the client secret>"
+    assert token.scope == "read ***"
     assert all(CLIENT_SECRET not in path.read_text() for path in cache_dir.iterdir())

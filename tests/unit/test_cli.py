@@ -339,6 +339,7 @@ def test_token_json_gives_expiry_settings_and_their_sources_never_the_secret(
             "timeout": "default",
             "cache_dir": "TRULIOO_CACHE_DIR",
             "cache_enabled": "default",
+            "retry_401": "default",
             "log": "default",
             "secret": "TRULIOO_CLIENT_SECRET",
         },
@@ -590,6 +591,7 @@ UNSET = {
     "timeout": ("TRULIOO_TIMEOUT", "30", 30.0),
     "cache_dir": ("TRULIOO_CACHE_DIR", "the user cache folder (below)", None),
     "cache_enabled": ("TRULIOO_CACHE", "on", True),
+    "retry_401": ("TRULIOO_RETRY_401", "on", True),
     "log": ("TRULIOO_LOG", "warning", "warning"),
 }
 
@@ -1153,11 +1155,11 @@ class InterruptedStdin:
         raise KeyboardInterrupt
 
 
-def test_ctrl_c_ends_the_command_with_status_1_and_a_line_break(
+def test_ctrl_c_ends_the_command_with_status_130_and_a_line_break(
     capsys: pytest.CaptureFixture[str], client: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "stdin", InterruptedStdin())
-    assert run(capsys, "login", "--secret-stdin") == (1, "", "\n")
+    assert run(capsys, "login", "--secret-stdin") == (130, "", "\n")  # as a shell shows SIGINT
 
 
 def test_logout_says_what_it_took_away_and_fails_when_there_was_nothing(

@@ -355,3 +355,83 @@ def test_profiles_are_grouped_by_the_token_they_get(tmp_path: Path) -> None:
         TokenKey(DEV_URL, "workflow.studio.api", "c"): ["a", "b"],
         TokenKey(DEV_URL, "napi.api", "c"): ["other"],
     }
+
+
+# --- a secret the profile gives goes only where the profile says --------------------------------
+
+
+def profile_giving(tmp_path: Path, key: str, *, token_url: str | None) -> dict[str, str]:
+    """A profiles file whose profile p gives its secret by ``key``, with or without a token_url."""
+    path = tmp_path / "config.toml"
+    gives = (
+        'secret_env = "P_SECRET"'
+        if key == "secret_env"
+        else f"secret_cmd = {json.dumps(command('print(1)'))}"
+    )
+    url = f'token_url = "{token_url}"\n' if token_url else ""
+    path.write_text(f'[profiles.p]\nclient_id = "c"\n{url}{gives}\n')
+    path.chmod(0o600)
+    return {"TRULIOO_CONFIG_FILE": str(path), "P_SECRET": "profile-secret"}
+
+
+@posix_only("a secret_cmd quoted for a POSIX shell")
+@pytest.mark.parametrize("key", ["secret_env", "secret_cmd"])
+@pytest.mark.parametrize(
+    ("chosen", "own_url"),
+    [("by name", None), ("by TRULIOO_PROFILE", None), ("by TRULIOO_PROFILE", DEV_URL)],
+)
+def test_a_secret_the_profile_gives_never_follows_an_exported_token_url(
+    tmp_path: Path, key: str, chosen: str, own_url: str | None
+) -> None:
+    """An exported TRULIOO_TOKEN_URL (an .envrc, a leftover export) is an error, never where it goes."""
+    environ = {
+        **profile_giving(tmp_path, key, token_url=own_url),
+        "TRULIOO_TOKEN_URL": "http://127.0.0.1:9999/",
+    }
+    if chosen == "by name":
+        choice = choose(environ, profile="p")
+    else:
+        choice = choose({**environ, "TRULIOO_PROFILE": "p"})
+    with pytest.raises(ConfigurationError) as caught:
+        resolve(choice)
+    assert str(caught.value) == (
+        f"TRULIOO_TOKEN_URL is set, but profile 'p' gives the client secret (its {key}), which goes "
+        "only to the profile's own token URL: put token_url in the profile, or unset TRULIOO_TOKEN_URL."
+    )
+
+
+@posix_only("a secret_cmd quoted for a POSIX shell")
+@pytest.mark.parametrize("key", ["secret_env", "secret_cmd"])
+def test_a_secret_the_profile_gives_goes_to_its_own_or_the_default_token_url(
+    tmp_path: Path, key: str
+) -> None:
+    mine = resolve(
+        choose(
+            {**profile_giving(tmp_path, key, token_url=DEV_URL), "TRULIOO_TOKEN_URL": PROD_URL}, profile="p"
+        )
+    )
+    assert (mine.settings.token_url, mine.sources["token_url"]) == (DEV_URL, "profile p")
+    default = resolve(choose(profile_giving(tmp_path, key, token_url=None), profile="p"))
+    assert (default.settings.token_url, default.sources["token_url"]) == (PROD_URL, "default")
+
+
+def test_an_exported_token_url_still_serves_a_secret_from_elsewhere(tmp_path: Path) -> None:
+    """Only the profile's own secret is held to its token URL: one passed or exported goes where told."""
+    environ = {
+        **profile_giving(tmp_path, "secret_env", token_url=None),
+        "TRULIOO_TOKEN_URL": DEV_URL,
+        "TRULIOO_PROFILE": "p",
+    }
+    passed = resolve(choose(environ), client_secret="passed")
+    assert (passed.client_secret, passed.settings.token_url) == ("passed", DEV_URL)
+    exported_secret = resolve(choose({**environ, "TRULIOO_CLIENT_SECRET": "exported"}))
+    assert (exported_secret.client_secret, exported_secret.settings.token_url) == ("exported", DEV_URL)
+
+
+def test_a_keyring_login_is_sent_only_to_the_token_url_it_was_kept_for(keyring_folder: Path) -> None:
+    store_in_keyring(DEV_URL, "c", "kept-for-dev")
+    at_dev = resolve(choose({"TRULIOO_CLIENT_ID": "c", "TRULIOO_TOKEN_URL": DEV_URL}))
+    assert (at_dev.client_secret, at_dev.sources["secret"]) == ("kept-for-dev", "keyring")
+    elsewhere = choose({"TRULIOO_CLIENT_ID": "c", "TRULIOO_TOKEN_URL": "http://127.0.0.1:9999/connect/token"})
+    with pytest.raises(ConfigurationError, match=r"^no client secret for client 'c' at 127\.0\.0\.1:9999"):
+        resolve(elsewhere, prompt=lambda client_id, token_url: None)

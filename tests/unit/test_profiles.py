@@ -22,27 +22,77 @@ def write(tmp_path: Path, text: str, mode: int = 0o600) -> dict[str, str]:
 
 
 @posix_only("mode bits; on Windows the folder's ACL decides who may write")
-@pytest.mark.parametrize("key", ["secret_cmd", '"secret\\u005fcmd"'])  # a TOML escape spells it too
+@pytest.mark.parametrize(
+    "holds",
+    [
+        'secret_cmd = "evil"',
+        '"secret\\u005fcmd" = "evil"',  # a TOML escape spells it too
+        'token_url = "http://127.0.0.1:9999/"\nsecret_env = "AWS_SECRET_ACCESS_KEY"',  # no command at all
+        "",
+    ],
+)
 @pytest.mark.parametrize("mode", [0o620, 0o602])
-def test_a_file_others_can_write_is_refused_if_it_names_a_secret_cmd(
-    tmp_path: Path, key: str, mode: int
-) -> None:
-    environ = write(tmp_path, f'[profiles.other]\n{key} = "evil"\n[profiles.p]\nclient_id = "c"\n', mode)
+def test_a_file_others_can_write_is_refused_whatever_it_holds(tmp_path: Path, holds: str, mode: int) -> None:
+    environ = write(tmp_path, f'[profiles.other]\n{holds}\n[profiles.p]\nclient_id = "c"\n', mode)
     path = environ["TRULIOO_CONFIG_FILE"]
     with pytest.raises(ConfigurationError) as caught:
         load_profile(environ, "p", by_name=True)
     assert str(caught.value) == (
-        f"{path}: refusing a profiles file that names a secret_cmd and that others can write "
-        f"(run: chmod go-w '{path}')."
+        f"{path}: refusing a profiles file that others can write (run: chmod go-w '{path}')."
     )
     Path(path).chmod(0o644)
     assert load_profile(environ, "p", by_name=True) == {"client_id": "c"}
 
 
 @posix_only("mode bits; on Windows the folder's ACL decides who may write")
-def test_a_file_others_can_write_is_read_if_it_names_no_command(tmp_path: Path) -> None:
-    environ = write(tmp_path, '# secret_cmd is not used here\n[profiles.p]\nclient_id = "c"\n', 0o666)
-    assert load_profile(environ, "p", by_name=True) == {"client_id": "c"}
+@pytest.mark.parametrize(("mode", "refused"), [(0o777, True), (0o770, True), (0o1777, False), (0o755, False)])
+def test_a_folder_others_can_write_is_refused_unless_its_sticky_bit_keeps_the_file_ours(
+    tmp_path: Path, mode: int, refused: bool
+) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    environ = write(folder, '[profiles.p]\nclient_id = "c"\n')
+    folder.chmod(mode)
+    if not refused:
+        assert load_profile(environ, "p", by_name=True) == {"client_id": "c"}
+        return
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "p", by_name=True)
+    assert str(caught.value) == (
+        f"{environ['TRULIOO_CONFIG_FILE']}: refusing a profiles file in a folder that others can write "
+        f"(run: chmod go-w '{folder}')."
+    )
+
+
+@posix_only("user ids")
+def test_a_file_of_another_user_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    environ = write(tmp_path, '[profiles.p]\nclient_id = "c"\n', 0o644)
+    path = environ["TRULIOO_CONFIG_FILE"]
+    if os.geteuid() == 0:
+        os.chown(path, 65534, 65534)  # root can give the file away for real
+    else:
+        monkeypatch.setattr(os, "getuid", lambda: os.geteuid() + 1)  # or be someone else
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "p", by_name=True)
+    assert str(caught.value) == (
+        f"{path}: refusing a profiles file that others can write ({path} belongs to another user)."
+    )
+
+
+@pytest.mark.parametrize("given", ["config.toml", "./config.toml", "profiles/config.toml", "a~/config.toml"])
+def test_a_profiles_file_must_be_named_by_an_absolute_path(tmp_path: Path, given: str) -> None:
+    """A relative path follows the current folder: a cloned repository could ship the file."""
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile({"TRULIOO_CONFIG_FILE": given}, "p", by_name=True)
+    assert str(caught.value) == (
+        f"TRULIOO_CONFIG_FILE must be an absolute path (or start with ~); it is {given!r}."
+    )
+
+
+def test_a_profiles_file_may_start_with_a_tilde(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write(tmp_path, '[profiles.p]\nclient_id = "c"\n')
+    assert load_profile({"TRULIOO_CONFIG_FILE": "~/config.toml"}, "p", by_name=True) == {"client_id": "c"}
 
 
 def test_a_profile_chosen_by_name_beats_trulioo_profile(tmp_path: Path) -> None:
@@ -84,7 +134,7 @@ def test_without_user_ids_who_may_write_is_left_to_the_folder_acl(without_posix_
     [
         (1000, 0o100620, "run: chmod go-w '{path}'"),  # this user's file: they can fix it
         (0, 0o100602, "run: chmod go-w '{path}'"),  # root's file is trusted as ssh trusts it
-        (1001, 0o100644, "it belongs to another user"),  # only its owner could fix it
+        (1001, 0o100644, "{path} belongs to another user"),  # only its owner could fix it
     ],
 )
 def test_a_refused_profiles_file_says_how_to_fix_it_or_whose_it_is(
@@ -95,8 +145,7 @@ def test_a_refused_profiles_file_says_how_to_fix_it_or_whose_it_is(
     with pytest.raises(ConfigurationError) as caught:
         _refuse_if_others_can_write(path, SimpleNamespace(st_uid=owner, st_mode=mode))
     assert str(caught.value) == (
-        f"{path}: refusing a profiles file that names a secret_cmd and that others can write "
-        f"({advice.format(path=path)})."
+        f"{path}: refusing a profiles file that others can write ({advice.format(path=path)})."
     )
 
 
@@ -120,7 +169,7 @@ def test_no_profile_chosen_reads_no_file(tmp_path: Path) -> None:
 
 
 def test_a_profile_chosen_by_trulioo_profile_is_named_so_in_its_errors(tmp_path: Path) -> None:
-    environ = write(tmp_path, '# no profiles yet\n[other]\nkey = "value"\n')
+    environ = write(tmp_path, "# no profiles yet\n")
     environ["TRULIOO_PROFILE"] = " prod "
     path = environ["TRULIOO_CONFIG_FILE"]
     with pytest.raises(ConfigurationError) as caught:
@@ -166,21 +215,23 @@ QA = (
     '[profiles.qa]\nscope = "x"\naudience = "y"\napi_hosts = ["*.trulioo.com"]\n'
     'auth_method = "client_secret_basic"\n'
 )
-KNOWN_KEYS = "client_id, secret_env, secret_cmd, token_url, scope, auth_method, audience, resource, api_hosts"
+KNOWN_KEYS = (
+    "client_id, secret_env, secret_cmd, token_url, scope, auth_method, audience, resource, api_hosts, "
+    "retry_401"
+)
 
 
 @pytest.mark.parametrize(
     ("text", "error"),
     [
         pytest.param(
-            '[vault]  # read by another tool\nclient_secret = "vault:qa"\n[profiles.dev]\nclient_id = "c"\n'
-            'client_secret = "oops"\n',
+            '[profiles.vault]\nclient_id = "v"\n[profiles.dev]\nclient_id = "c"\nclient_secret = "oops"\n',
             ":5: profile 'dev' holds a client_secret; secrets do not belong in this file: remove it "
             "and name a variable with secret_env.",
             id="client_secret",
         ),
         pytest.param(
-            '# team profiles\n[profiles.qa]\nscope = "x"\n[notes]\nscopes = "not in a profile"\n\n'
+            '# team profiles\n[profiles.qa]\nscope = "x"\n[profiles.notes]\nscope = "not dev\'s"\n\n'
             '  [ profiles . "dev" ]\nscope = "a"\n  "scopes" = "y"\n',
             f":9: unknown key 'scopes' in profile 'dev'; known keys: {KNOWN_KEYS}.",
             id="the line is looked for inside the profile's own table, however its header is spaced",
@@ -295,3 +346,38 @@ def test_every_profile_is_checked_when_all_are_read_even_one_none_can_choose(tmp
         load_profiles(environ)
     path = environ["TRULIOO_CONFIG_FILE"]
     assert str(caught.value) == f"{path}:8: unknown key 'scope_typo' in profile ''; known keys: {KNOWN_KEYS}."
+
+
+def test_a_misspelled_profile_name_gets_a_suggestion(tmp_path: Path) -> None:
+    environ = write(tmp_path, '[profiles.prod]\nscope = "a"\n[profiles.dev]\n')
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "prd", by_name=True)
+    assert str(caught.value) == (
+        f"{environ['TRULIOO_CONFIG_FILE']}: no profile named 'prd'; did you mean 'prod'? profiles: dev, prod."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        (
+            '# QA\n[profile.qa]\nclient_id = "c"\n',
+            2,
+            "[profile.qa] is not read: profiles are tables named [profiles.qa].",
+        ),
+        (
+            '[profiles.p]\nscope = "a"\n\n[profils.q]\nscope = "b"\n',
+            4,
+            "'profils' is not read: every profile",
+        ),
+        ('token_url = "https://x.example/t"\n[profiles.p]\n', 1, "'token_url' is not read: every profile"),
+    ],
+)
+def test_what_the_file_holds_outside_profiles_is_refused_not_ignored(
+    tmp_path: Path, text: str, line: int, says: str
+) -> None:
+    """A [profile.qa] table (singular) was silently ignored, and the call went on without it."""
+    environ = write(tmp_path, text + "[profiles.p]\n" * ("[profiles.p]" not in text))
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "p", by_name=True)
+    assert str(caught.value).startswith(f"{environ['TRULIOO_CONFIG_FILE']}:{line}: {says}")

@@ -8,7 +8,7 @@ from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 
-from httpie_trulioo.secret_echo import MIN_RUN, SecretEcho
+from httpie_trulioo.secret_echo import MASK, MAX_SEARCHED, MIN_RUN, SecretEcho
 
 SECRET = "Zq8!x(y)*k'Lm/Np+Rs7~Tu9-Vw0_Xy1.Ab2\"c\\d"
 ACCENTED = "s3cr\u00e9t-Hq4Wm9Tz2Lp7Kd"
@@ -44,6 +44,11 @@ ECHOES = {
     "a NUL inside": lambda s: s[:10] + "\x00" + s[10:],
     "a zero-width space inside": lambda s: s[:10] + "\u200b" + s[10:],
     "upper case": lambda s: s.upper(),
+    "octal escapes": lambda s: "".join(f"\\{byte:03o}" for byte in s.encode()),
+    "full-width characters": lambda s: "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in s),
+    "colon-separated hex": lambda s: ":".join(f"{byte:02x}" for byte in s.encode()),
+    "base32": lambda s: base64.b32encode(s.encode()).decode(),
+    "base32, lower case, no padding": lambda s: base64.b32encode(s.encode()).decode().rstrip("=").lower(),
 }
 
 
@@ -87,6 +92,51 @@ def test_a_run_shorter_than_the_minimum_is_not_an_echo() -> None:
 def test_a_short_secret_is_looked_for_whole() -> None:
     echo = SecretEcho("a!b")
     assert echo.heard_in("got AB")
-    assert echo.heard_in("got a b c")  # "abc" holds "ab": a short secret is withheld eagerly
+    assert echo.heard_in("got a b c")  # "abc" holds "ab": a short secret is masked eagerly
     assert not echo.heard_in("got a c")
     assert not SecretEcho("").heard_in("anything")
+
+
+@pytest.mark.parametrize("secret", [SECRET, ACCENTED], ids=["symbols", "accented"])
+@pytest.mark.parametrize("echo", sorted(ECHOES))
+def test_every_spelling_is_masked_where_it_stands_and_the_message_around_it_kept(
+    secret: str, echo: str
+) -> None:
+    text = f"invalid_client: {ECHOES[echo](secret)} (see the docs)"
+    masked = SecretEcho(secret).mask(text)
+    assert not SecretEcho(secret).heard_in(masked)
+    assert MASK in masked
+    assert masked.startswith("invalid_client: ")
+    assert masked.endswith(" (see the docs)")
+
+
+def test_text_without_the_secret_is_kept_as_it_is() -> None:
+    text = "Client authentication failed (e.g., unknown client)."
+    assert SecretEcho(SECRET).mask(text) == text
+    assert SecretEcho("").mask(text) == text
+
+
+def test_a_short_secret_is_masked_just_where_it_stands() -> None:
+    """A short secret in a longer word: the word's other letters are no part of it, and stay."""
+    assert SecretEcho("client").mask("invalid_client") == "invalid_***"
+    assert SecretEcho("client").mask("the client, and x=%63%6c%69%65%6e%74&y=1") == "the ***, and x=***&y=1"
+
+
+def test_a_long_secret_takes_its_whole_word_and_the_groups_beside_it() -> None:
+    hex_pairs = " ".join(f"{byte:02x}" for byte in SECRET.encode())
+    assert SecretEcho(SECRET).mask(f"got {hex_pairs} end") == "got *** end"
+    assert SecretEcho(SECRET).mask(f"got {' '.join(SECRET[:20])} end") == "got *** end"
+    assert SecretEcho(SECRET).mask(f"bad secret {SECRET[:14]}, retry") == "bad secret *** retry"
+
+
+def test_only_the_first_characters_are_searched_and_kept() -> None:
+    """A server's megabyte of text costs the search no more than its first MAX_SEARCHED characters."""
+    assert SecretEcho(SECRET).mask("x" * (MAX_SEARCHED + 100)) == "x" * MAX_SEARCHED
+    assert SecretEcho(SECRET).mask("x" * MAX_SEARCHED + SECRET) == "x" * MAX_SEARCHED
+
+
+def test_a_search_that_runs_out_of_time_keeps_nothing() -> None:
+    text = f"bad secret {SECRET} given"
+    assert SecretEcho(SECRET, until=10.0, clock=lambda: 9.0).mask(text) == "bad secret *** given"
+    assert SecretEcho(SECRET, until=10.0, clock=lambda: 11.0).mask(text) == MASK
+    assert SecretEcho(SECRET, until=10.0, clock=lambda: 11.0).mask("no echo here") == "no echo here"

@@ -167,7 +167,7 @@ def test_secret_cmd_gives_its_first_line_and_runs_without_a_shell_or_stdin() -> 
     ("code", "expected"),
     [
         (
-            "import sys; print('LEAKED-secret'); sys.stderr.write('LEAKED-err'); sys.exit(3)",
+            "import sys; print('LEAKED-secret'); sys.exit(3)",
             (
                 "the secret_cmd of profile 'p' exited with status 3 (its output is not shown: run it "
                 "yourself to see why)."
@@ -188,6 +188,23 @@ def test_a_failing_secret_cmd_is_one_line_without_its_output(
     assert "LEAKED" not in message
     assert "\n" not in message
     assert capfd.readouterr() == ("", "")  # nor on this process's stdout or stderr
+
+
+@posix_only("a secret_cmd quoted for a POSIX shell")
+@pytest.mark.parametrize(
+    ("stderr", "said"),
+    [
+        ("\n  \nerror: vault is locked\nsee the manual\n", "error: vault is locked"),
+        ("bad token LEAKED-0123456789abcdef\x1b[31m here\n", "bad token *** here"),  # its stdout, echoed
+        ("x" * 300, "x" * 199 + "…"),
+    ],
+)
+def test_a_failing_secret_cmd_says_the_first_line_of_its_stderr(stderr: str, said: str) -> None:
+    """What the user needs to see ("vault is locked") is shown; stdout, which may be the secret, never is."""
+    code = f"import sys; print('LEAKED-0123456789abcdef'); sys.stderr.write({stderr!r}); sys.exit(2)"
+    with pytest.raises(SecretCommandFailed) as caught:
+        secret_from(code)
+    assert str(caught.value) == f"the secret_cmd of profile 'p' exited with status 2: {said}"
 
 
 @posix_only("a secret_cmd quoted for a POSIX shell")
@@ -346,7 +363,6 @@ def test_the_prompt_names_the_client_and_host_and_gives_the_answer(
     ("answer", "why", "shown"),
     [
         (EOFError(), "the prompt was closed (Ctrl-D)", b"\n"),  # the error starts a line of its own
-        (KeyboardInterrupt(), "the prompt was interrupted (Ctrl-C)", b"\n"),
         ("", "the answer was empty", b""),  # Enter already ended the line
     ],
 )
@@ -360,6 +376,19 @@ def test_a_prompt_cancelled_is_one_line_on_a_line_of_its_own(
     assert terminal.shown() == shown
     line_ended = [("/dev/tty", os.O_WRONLY | getattr(os, "O_NOCTTY", 0))] if shown else []
     assert terminal.opened[1:] == line_ended  # after can_prompt's look
+
+
+def test_ctrl_c_at_the_prompt_is_one_line_and_stays_an_interrupt(
+    terminal: Terminal, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """So that http and httpie-trulioo exit 130, as a shell expects of an interrupted command."""
+    person_answering(monkeypatch, KeyboardInterrupt())
+    with caplog.at_level(logging.ERROR, logger="httpie_trulioo"), pytest.raises(KeyboardInterrupt):
+        ask_on_terminal("my-client", DEV_URL)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"no client secret for client 'my-client' at {DEV_HOST}: the prompt was interrupted (Ctrl-C)."
+    ]
+    assert terminal.shown() == b"\n"  # the line starts a line of its own
 
 
 @pytest.mark.parametrize("posix_calls", [True, False])

@@ -87,10 +87,10 @@ def test_the_settings_repr_shows_every_value_as_a_keyword() -> None:
         "Settings(client_id='my-client', token_url='https://auth-api.trulioo.com/connect/token', "
         "scope='napi.api', auth_method='client_secret_post', audience='', resource='', "
         "api_hosts=('*.trulioo.com',), token_buffer=60.0, timeout=30.0, cache_dir=None, cache_enabled=True, "
-        "log='warning', profile='dev', sources={'client_id': 'TRULIOO_CLIENT_ID', 'token_url': 'default', "
-        "'scope': 'profile dev', 'auth_method': 'default', 'audience': 'default', 'resource': 'default', "
-        "'api_hosts': 'default', 'token_buffer': 'default', 'timeout': 'default', 'cache_dir': 'default', "
-        "'cache_enabled': 'default', 'log': 'default'})"
+        "retry_401=True, log='warning', profile='dev', sources={'client_id': 'TRULIOO_CLIENT_ID', "
+        "'token_url': 'default', 'scope': 'profile dev', 'auth_method': 'default', 'audience': 'default', "
+        "'resource': 'default', 'api_hosts': 'default', 'token_buffer': 'default', 'timeout': 'default', "
+        "'cache_dir': 'default', 'cache_enabled': 'default', 'retry_401': 'default', 'log': 'default'})"
     )
 
 

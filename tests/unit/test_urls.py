@@ -136,7 +136,11 @@ def test_token_urls_that_are_accepted(url: str) -> None:
         ("auth-api.trulioo.com/connect/token", ConfigurationError, "https://"),
         ("http://auth-api.trulioo.com/connect/token", InsecureTokenURL, "over plain http"),
         ("http://127.0.0.1.evil.test/connect/token", InsecureTokenURL, "over plain http"),
-        ("http://127.1/connect/token", InsecureTokenURL, "over plain http"),
+        # Digits and dots that are not a.b.c.d: the resolver reads them as an address, any address.
+        ("http://127.1/connect/token", ConfigurationError, "https://"),
+        ("https://2130706433/connect/token", ConfigurationError, "https://"),
+        ("https://1.2.3/connect/token", ConfigurationError, "https://"),
+        ("https://auth.0x7f/connect/token", ConfigurationError, "https://"),
         # With a trailing dot the resolver skips /etc/hosts and asks DNS: not this machine.
         ("http://localhost.:8765/connect/token", InsecureTokenURL, "over plain http"),
         ("http://127.0.0.1.:8765/connect/token", InsecureTokenURL, "over plain http"),
@@ -289,6 +293,31 @@ def test_wildcards_match_names_never_addresses() -> None:
     assert not host_allowed("fe80::1%x.trulioo.com", DEFAULT_API_HOSTS)
     with pytest.raises(APIHostNotAllowed):
         check_api_url("https://[fe80::1%25x.trulioo.com]/x", DEFAULT_API_HOSTS)
+    # An address that happens to end like a pattern is still an address.
+    assert not host_allowed("127.0.0.1", ("*.0.0.1",))
+    assert not host_allowed("10.1.2.3", ("*.2.3",))
+    assert host_allowed("a.b.example", ("*.b.example",))
+
+
+@pytest.mark.parametrize("pattern", ["*.0.0.1", "*.2.3", "1.2.3", "2130706433", "*.0x7f"])
+def test_api_hosts_that_only_an_address_could_match_are_refused(pattern: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_api_hosts(pattern, "TRULIOO_API_HOSTS")
+    assert str(caught.value) == (
+        "TRULIOO_API_HOSTS must list host names, *.domain patterns or 'loopback', separated by commas; "
+        f"{pattern!r} is not one."
+    )
+
+
+@pytest.mark.parametrize("host", ["127.1", "2130706433", "1.2.3", "0x7f.1", "api.trulioo.0x7f"])
+def test_an_api_host_of_digits_and_dots_is_an_ipv4_address_or_refused(host: str) -> None:
+    with pytest.raises(APIHostNotAllowed) as caught:
+        check_api_url(f"https://{host}/x", (host, "loopback", "*.trulioo.com"))
+    assert str(caught.value) == (
+        f"refusing to send the Trulioo token to {host}: a number that is not an IPv4 address as "
+        "written (a.b.c.d), which the resolver could read as any address."
+    )
+    assert check_api_url("https://127.0.0.1/x", ("loopback",)) == ("https", "127.0.0.1", 443)
 
 
 def test_api_urls_with_user_info_are_refused_without_echoing_it() -> None:
