@@ -163,7 +163,8 @@ class _Version(argparse.Action):
         """Print ``httpie-trulioo VERSION`` and exit."""
         from importlib.metadata import version  # noqa: PLC0415 - see the class docstring
 
-        parser.exit(message=f"{parser.prog} {version('httpie-trulioo')}\n")
+        print(f"{parser.prog} {version('httpie-trulioo')}")  # on stdout, as argparse's own version does
+        parser.exit()
 
 
 def _seconds(text: str) -> float:
@@ -187,7 +188,8 @@ def _token(args: argparse.Namespace) -> int:
     expires_in = int(token.expires_at - time.time()) if token.expires_at is not None else None
     if args.min_ttl and (expires_in is None or expires_in < args.min_ttl):
         print(
-            f"httpie-trulioo: the token endpoint gave a token that lives {expires_in} s, "
+            "httpie-trulioo: the token endpoint gave a token that lives "
+            f"{'an unknown time' if expires_in is None else f'{expires_in} s'}, "
             f"less than the --min-ttl of {args.min_ttl:g} s asked for.",
             file=sys.stderr,
         )

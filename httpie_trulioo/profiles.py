@@ -231,8 +231,6 @@ def _line_of(text: str, key: str, profile: str | None = None) -> int:
     for number, line in enumerate(text.splitlines(), start=1):
         if profile is not None and line.lstrip().startswith("["):
             inside = bool(header.match(line))
-            if inside and key == profile:
-                return number
             continue
         if inside and assignment.match(line):
             return number

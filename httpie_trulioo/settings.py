@@ -130,8 +130,9 @@ def _resource(value: Any, variable: str) -> str:
 
 def _api_hosts(value: Any, variable: str) -> tuple[str, ...]:
     if isinstance(value, tuple):
-        return value  # an argument, taken as given
-    source = "the profile's api_hosts" if isinstance(value, list) else variable
+        source = "the api_hosts argument"  # checked and spelled as a variable's would be
+    else:
+        source = "the profile's api_hosts" if isinstance(value, list) else variable
     return parse_api_hosts(value, source)
 
 

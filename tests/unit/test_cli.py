@@ -251,11 +251,11 @@ def test_help_says_what_each_command_does_and_takes(
     assert capsys.readouterr() == (HELP[command], "")
 
 
-def test_version_is_the_package_s(capsys: pytest.CaptureFixture[str]) -> None:
+def test_version_is_the_package_s_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(["--version"])
     assert stopped.value.code == 0
-    assert capsys.readouterr() == ("", f"httpie-trulioo {__version__}\n")
+    assert capsys.readouterr() == (f"httpie-trulioo {__version__}\n", "")  # stdout: `> file` keeps it
 
 
 # Command lines argparse stops, and the last line it prints. No option may be shortened: an option

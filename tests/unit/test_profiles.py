@@ -381,3 +381,13 @@ def test_what_the_file_holds_outside_profiles_is_refused_not_ignored(
     with pytest.raises(ConfigurationError) as caught:
         load_profile(environ, "p", by_name=True)
     assert str(caught.value).startswith(f"{environ['TRULIOO_CONFIG_FILE']}:{line}: {says}")
+
+
+def test_a_key_named_like_its_profile_is_found_on_its_own_line(tmp_path: Path) -> None:
+    environ = write(tmp_path, '[profiles.scope]\nclient_id = "c"\nscope = 5\n')
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(environ, "scope", by_name=True)
+    assert (
+        str(caught.value)
+        == f"{environ['TRULIOO_CONFIG_FILE']}:3: scope in profile 'scope' must be a non-empty string."
+    )

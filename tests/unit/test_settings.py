@@ -621,3 +621,15 @@ def test_a_variable_that_is_not_utf8_is_one_line_naming_it(variable: str) -> Non
     """os.environ holds a byte that is not UTF-8 as a lone surrogate, which no request can carry."""
     with pytest.raises(ConfigurationError, match=rf"^{variable} is not valid UTF-8 text: set it again\.$"):
         load_settings({variable: "value\udcff"})
+
+
+def test_an_api_hosts_argument_is_checked_and_spelled_as_a_variable_s_would_be() -> None:
+    """The Python API's api_hosts=... was taken as given: 'API.example.com' then matched nothing."""
+    settings = load_settings({}, api_hosts=("API.example.com", "[::1]"))
+    assert settings.api_hosts == ("api.example.com", "::1")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({}, api_hosts=("api.example.com:443",))
+    assert str(caught.value) == (
+        "the api_hosts argument must list host names, *.domain patterns or 'loopback', separated by "
+        "commas; 'api.example.com:443' is not one."
+    )
