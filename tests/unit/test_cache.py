@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
+import platformdirs
 import pytest
 from harness import hold_lock
 from helpers import posix_only
@@ -21,7 +22,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from httpie_trulioo import cache as cache_module
-from httpie_trulioo.cache import Entry, Lookup, TokenCache, TokenKey, prepare_folder, secret_check
+from httpie_trulioo.cache import (
+    LATEST_TIME,
+    MAX_FILE_SIZE,
+    Entry,
+    Lookup,
+    TokenCache,
+    TokenKey,
+    cache_folder,
+    folder_problem,
+    new_entry,
+    prepare_folder,
+    secret_check,
+)
+from httpie_trulioo.settings import load_settings
 from httpie_trulioo.token import MAX_LIFETIME, Token
 
 NOW = 1_800_000_000.0
@@ -91,6 +105,25 @@ def test_each_entry_salts_its_check_of_the_secret(cache: TokenCache) -> None:
     assert SECRET not in first.secret_check + first.secret_salt
 
 
+def test_a_new_entry_holds_its_key_its_token_and_16_random_bytes_of_salt() -> None:
+    entry = new_entry(KEY, TOKEN, SECRET)
+    assert (entry.key, entry.token, len(entry.secret_salt)) == (KEY, TOKEN, 32)
+    assert set(entry.secret_salt) <= set("0123456789abcdef")
+    assert entry.fetched_with(SECRET)
+    assert not entry.fetched_with(SECRET + "x")
+
+
+def test_a_secret_that_is_not_utf8_is_checked_too(cache: TokenCache) -> None:
+    """A secret typed at a prompt may hold a byte that is not UTF-8: it still has a check of its own."""
+    undecodable = "s3cret\udcff"  # what Python holds for the byte 0xff of a non-UTF-8 input
+    cache.store(KEY, TOKEN, undecodable)
+    entry = cache.load(KEY).entry
+    assert entry is not None
+    assert entry.fetched_with(undecodable)
+    for other in ("s3cret\udcfe", "s3cret", "s3cret\xff", SECRET):
+        assert not entry.fetched_with(other)
+
+
 def test_an_entry_of_the_first_format_is_a_miss_never_misread(cache: TokenCache) -> None:
     """The earlier format named a file after a hash of the secret and wrote "version": 1."""
     old = {
@@ -135,12 +168,20 @@ def test_the_granted_scope_is_kept_and_the_audience_and_resource_must_match(cach
 
 
 def test_key_does_not_hold_the_secret() -> None:
+    """A key shows its fields, and never a secret."""
+    assert repr(KEY) == (
+        "TokenKey(token_url='https://auth.example/connect/token', scope='workflow.studio.api', "
+        "client_id='client-1', audience='', resource='')"
+    )
     assert "s3cret-VALUE" not in repr(KEY)
 
 
 def test_store_then_load(cache: TokenCache) -> None:
     cache.store(KEY, TOKEN, SECRET)
-    assert token_in(cache, KEY) == Token("tok-abc", NOW, NOW + 3600)
+    lookup = cache.load(KEY)
+    assert lookup.entry is not None
+    assert (lookup.entry.token, lookup.reason) == (Token("tok-abc", NOW, NOW + 3600), "")
+    assert os.listdir(cache.folder) == [KEY.digest + ".json"]  # one file, in the cache folder
 
 
 @posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
@@ -283,17 +324,69 @@ def test_failed_write_leaves_the_old_entry_and_no_temp_file(cache: TokenCache) -
 def test_folder_that_is_a_file_is_unusable(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert "cannot create the cache folder" in prepare_folder(str(blocker))
-    assert "cannot create the cache folder" in prepare_folder(str(blocker / "below"))
+    below = blocker / "below"
+    assert prepare_folder(str(blocker)) == f"cannot create the cache folder {blocker} (File exists)"
+    assert prepare_folder(str(below)) == f"cannot create the cache folder {below} (Not a directory)"
+    assert folder_problem(str(blocker)) == f"the cache folder {blocker} is not a folder"
+    assert folder_problem(str(below)) == f"cannot use the cache folder {below} (Not a directory)"
+    assert folder_problem("cache") == "the cache folder cache is not an absolute path"
+
+
+def test_a_refusal_without_a_description_is_named_by_its_kind(tmp_path: Path) -> None:
+    """An OSError may come without a strerror (a plugin file system, say): the message names its class."""
+    folder = tmp_path / "cache"
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError("refused")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "makedirs", refuse)
+        created = prepare_folder(str(folder))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "stat", refuse)
+        used = folder_problem(str(folder))
+    assert created == f"cannot create the cache folder {folder} (PermissionError)"
+    assert used == f"cannot use the cache folder {folder} (PermissionError)"
+
+
+def test_the_default_folder_is_the_user_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As the README says: $XDG_CACHE_HOME/httpie-trulioo on Linux, else ~/.cache/httpie-trulioo."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    assert cache_folder(load_settings({})) == platformdirs.user_cache_dir("httpie-trulioo", appauthor=False)
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_folder(load_settings({})) == platformdirs.user_cache_dir("httpie-trulioo", appauthor=False)
+    chosen = str(tmp_path / "chosen")
+    assert cache_folder(load_settings({"TRULIOO_CACHE_DIR": chosen})) == chosen
 
 
 @posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
-def test_folder_open_to_others_is_left_alone(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [0o755, 0o750, 0o705, 0o720, 0o702])
+def test_folder_open_to_others_is_left_alone(tmp_path: Path, mode: int) -> None:
+    """The group alone, or others alone, is already too many."""
     folder = tmp_path / "open"
-    folder.mkdir(mode=0o755)
-    folder.chmod(0o755)
-    assert "open to other users" in prepare_folder(str(folder))
-    assert folder.stat().st_mode & 0o777 == 0o755
+    folder.mkdir()
+    folder.chmod(mode)
+    assert prepare_folder(str(folder)) == (
+        f"the cache folder {folder} is open to other users (run: chmod 700 '{folder}')"
+    )
+    assert folder.stat().st_mode & 0o777 == mode
+
+
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
+@pytest.mark.parametrize("mode", [0o640, 0o620, 0o610, 0o604, 0o602, 0o601])
+def test_a_file_open_to_the_group_alone_or_others_alone_is_not_trusted(cache: TokenCache, mode: int) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+    os.chmod(cache.path(KEY), mode)
+    assert (cache.load(KEY).entry, cache.load(KEY).reason) == (None, "insecure")
+    assert cache.entries() == []
+
+
+@posix_only("mode bits")
+def test_every_group_and_other_bit_counts_and_no_owner_bit_does() -> None:
+    for bit in (0o040, 0o020, 0o010, 0o004, 0o002, 0o001):
+        assert cache_module.open_to_others(SimpleNamespace(st_mode=stat.S_IFREG | 0o600 | bit))
+    assert not cache_module.open_to_others(SimpleNamespace(st_mode=stat.S_IFDIR | 0o700))
 
 
 @posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
@@ -301,6 +394,17 @@ def test_new_folder_is_owner_only(tmp_path: Path) -> None:
     folder = tmp_path / "a" / "b"
     assert prepare_folder(str(folder)) == ""
     assert folder.stat().st_mode & 0o777 == 0o700
+
+
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
+def test_the_lock_file_is_owner_only(cache: TokenCache) -> None:
+    before = os.umask(0o022)  # the usual umask, which leaves files readable by all
+    try:
+        with cache.lock(KEY) as waited:
+            assert waited is not None
+            assert os.stat(os.path.join(cache.folder, KEY.digest + ".lock")).st_mode & 0o777 == 0o600
+    finally:
+        os.umask(before)
 
 
 def test_lock_wait_is_bounded(cache: TokenCache) -> None:
@@ -369,6 +473,13 @@ def test_symlink_is_not_followed_without_o_nofollow(windows_cache: TokenCache, t
     os.replace(tmp_path / f"{KEY.digest}.json", target)
     os.symlink(target, windows_cache.path(KEY))
     assert windows_cache.load(KEY).reason == "unreadable"
+    with pytest.raises(OSError, match="a symlink or reparse point, not followed") as raised:
+        cache_module.open_for_reading(windows_cache.path(KEY))
+    assert (raised.value.errno, raised.value.strerror, raised.value.filename) == (
+        errno.ELOOP,
+        "a symlink or reparse point, not followed",
+        windows_cache.path(KEY),
+    )
     windows_cache.store(KEY, Token("tok-new", NOW, NOW + 3600), SECRET)
     assert not os.path.islink(windows_cache.path(KEY))
     assert json.loads(target.read_text())["token"] == "tok-abc"
@@ -407,10 +518,56 @@ def test_a_file_swapped_while_it_is_opened_is_refused(
     real_lstat = os.lstat
     # What lstat saw is not what open then opened, as when a link is swapped in between.
     monkeypatch.setattr(os, "lstat", lambda path: real_lstat(other))
-    with pytest.raises(OSError, match="replaced while it was opened") as raised:
+    with pytest.raises(OSError, match="replaced while it was opened, not followed") as raised:
         cache_module.open_for_reading(windows_cache.path(KEY))
-    assert raised.value.errno == errno.ELOOP
+    assert (raised.value.errno, raised.value.strerror, raised.value.filename) == (
+        errno.ELOOP,
+        "replaced while it was opened, not followed",
+        windows_cache.path(KEY),
+    )
     assert windows_cache.load(KEY).reason == "unreadable"
+
+
+def test_a_file_that_cannot_be_looked_at_once_opened_is_unreadable(windows_cache: TokenCache) -> None:
+    windows_cache.store(KEY, TOKEN, SECRET)
+
+    def failing_fstat(fd: int) -> os.stat_result:
+        raise OSError(errno.EIO, "Input/output error")
+
+    with pytest.MonkeyPatch.context() as patch:  # only around the load: pytest itself uses fstat
+        patch.setattr(os, "fstat", failing_fstat)
+        lookup = windows_cache.load(KEY)
+    assert (lookup.entry, lookup.reason) == (None, "unreadable")
+
+
+# A flag no platform's os.open uses, standing for Windows' O_BINARY, taken off before the real open.
+BINARY = 1 << 30
+
+
+@pytest.mark.parametrize("posix", [True, False], ids=["posix", "windows"])
+def test_a_cache_file_is_opened_read_only_raw_never_through_a_link_and_never_waiting(
+    posix: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """O_NOFOLLOW and O_NONBLOCK where POSIX has them; O_BINARY where Windows has it."""
+    expected = os.O_RDONLY | BINARY | (os.O_NONBLOCK | os.O_NOFOLLOW if posix else 0)
+    if not posix:
+        for name in ("O_NOFOLLOW", "O_NONBLOCK"):
+            monkeypatch.delattr(os, name)
+    folder = tmp_path / "cache"
+    assert prepare_folder(str(folder)) == ""
+    cache = TokenCache(str(folder), 5)
+    cache.store(KEY, TOKEN, SECRET)
+    opened: list[int] = []
+    real_open = os.open
+
+    def recording_open(path: str, flags: int, *args: int) -> int:
+        opened.append(flags)
+        return real_open(path, flags & ~BINARY, *args)
+
+    monkeypatch.setattr(os, "O_BINARY", BINARY, raising=False)
+    monkeypatch.setattr(os, "open", recording_open)
+    assert token_in(cache, KEY) == TOKEN
+    assert opened == [expected]
 
 
 # Any bytes in a cache file -----------------------------------------------------------------------
@@ -459,6 +616,29 @@ def test_any_bytes_in_a_cache_file_are_a_token_or_a_miss(shared_cache: TokenCach
         assert token.expires_at is not None
         assert math.isfinite(token.expires_at)
         assert lookup.entry.fetched_with(SECRET)
+
+
+def test_an_entry_of_64_kib_is_read_and_one_byte_more_is_not(cache: TokenCache) -> None:
+    good = entry_fields()
+    exactly = good[:-1] + b" " * (MAX_FILE_SIZE - len(good)) + b"}"  # padded with JSON whitespace
+    assert len(exactly) == MAX_FILE_SIZE
+    entry = planted(cache, exactly).entry
+    assert entry is not None
+    assert entry.token == Token("tok-abc", NOW, NOW + 3600, scope="read")
+    lookup = planted(cache, exactly[:-1] + b" }")
+    assert (lookup.entry, lookup.reason) == (None, "corrupt")
+
+
+def test_a_file_that_cannot_be_read_is_unreadable(cache: TokenCache) -> None:
+    cache.store(KEY, TOKEN, SECRET)
+
+    def failing_read(fd: int, size: int) -> bytes:
+        raise OSError(errno.EIO, "Input/output error")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "read", failing_read)
+        lookup = cache.load(KEY)
+    assert (lookup.entry, lookup.reason) == (None, "unreadable")
 
 
 def test_an_entry_that_lives_longer_than_a_token_may_is_not_trusted(cache: TokenCache) -> None:
@@ -513,6 +693,8 @@ def test_a_good_entry_is_read_whole(cache: TokenCache) -> None:
         {"obtained_at": True},
         {"obtained_at": "1800000000"},
         {"expires_at": 95_617_584_000.0},
+        {"obtained_at": LATEST_TIME - 3600, "expires_at": LATEST_TIME},
+        {"obtained_at": -0.5, "expires_at": 3600},
         {"expires_at": None},
         {"expires_at": [NOW]},
         {"secret_salt": ""},
@@ -533,6 +715,23 @@ def test_an_entry_with_any_field_out_of_shape_is_a_miss(
     assert (lookup.entry, lookup.reason) == (None, "corrupt")
 
 
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"obtained_at": 0, "expires_at": 3600},  # 1970 is a time this package could write
+        {"obtained_at": LATEST_TIME - 3600, "expires_at": LATEST_TIME - 1},
+        {"secret_salt": "a", "secret_check": secret_check("a", SECRET)},
+        {"secret_salt": "f" * 64, "secret_check": secret_check("f" * 64, SECRET)},
+    ],
+)
+def test_an_entry_at_the_edges_of_each_field_is_read(cache: TokenCache, changed: dict[str, object]) -> None:
+    fields = json.loads(entry_fields(**changed))
+    entry = planted(cache, entry_fields(**changed)).entry
+    assert entry is not None
+    assert entry.token == Token("tok-abc", fields["obtained_at"], fields["expires_at"], scope="read")
+    assert entry.fetched_with(SECRET)
+
+
 @pytest.mark.parametrize("scope", [7, None, ["read"], {"read": True}])
 def test_a_granted_scope_that_is_not_text_is_kept_as_unknown(cache: TokenCache, scope: object) -> None:
     entry = planted(cache, entry_fields(granted_scope=scope)).entry
@@ -547,6 +746,30 @@ def test_only_files_named_as_entries_are_listed(cache: TokenCache) -> None:
         (good.parent / name).write_bytes(good.read_bytes())
         (good.parent / name).chmod(0o600)
     assert [path for path, _ in cache.entries()] == [str(good)]
+
+
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
+def test_leftovers_are_only_files_of_ours_that_no_call_reads(cache: TokenCache) -> None:
+    """A killed writer's temp file, or an entry of an earlier format: owner-only and begun as store begins."""
+    folder = Path(cache.folder)
+    cache.store(KEY, TOKEN, SECRET)  # a current entry: read, so not a leftover
+    half = entry_fields()[:50]  # what a writer killed mid-write leaves
+
+    def plant(name: str, data: bytes, mode: int = 0o600) -> Path:
+        path = folder / name
+        path.write_bytes(data)
+        path.chmod(mode)
+        return path
+
+    killed = plant(".tmp-k1ll3d_1.json", half)
+    older = plant("a" * 64 + ".json", entry_fields(version=1))
+    plant(".tmp-open.json", half, 0o640)  # not owner-only: not ours to remove
+    plant("b" * 64 + ".json", entry_fields(version=1), 0o604)
+    plant(".tmp-notes.json", b"my own notes")  # does not begin as an entry
+    plant("c" * 64 + ".json", b"[1, 2]")
+    plant(".TMP-upper.JSON", half)  # named as no temp file of ours is
+    plant("tmp-nodot.json", half)
+    assert cache.leftovers() == sorted([str(killed), str(older)])
 
 
 def test_discard_says_so_when_the_file_cannot_be_removed(

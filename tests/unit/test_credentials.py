@@ -11,9 +11,12 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import keyring
+import keyring.backend
 import pytest
 from helpers import DEV_URL, PROD_URL, command, posix_only
 
@@ -21,7 +24,7 @@ from httpie_trulioo import secret_sources
 from httpie_trulioo.cache import TokenKey
 from httpie_trulioo.credentials import Choice, Credentials, SecretPrompt, choose, profiles_by_key
 from httpie_trulioo.errors import ConfigurationError
-from httpie_trulioo.secret_sources import store_in_keyring
+from httpie_trulioo.secret_sources import KEYRING_SERVICE, keyring_user, store_in_keyring
 
 
 def resolve(
@@ -185,6 +188,33 @@ def test_secret_sources_are_tried_in_order(tmp_path: Path, keyring_folder: Path)
     assert asked == [("c", DEV_URL)]
 
 
+def test_a_profile_that_is_not_there_is_one_line_naming_how_it_was_chosen(profiles: Path) -> None:
+    environ = {"TRULIOO_CONFIG_FILE": str(profiles)}
+    with pytest.raises(ConfigurationError) as by_name:
+        choose(environ, profile="nope")
+    with pytest.raises(ConfigurationError) as by_variable:
+        choose({**environ, "TRULIOO_PROFILE": "nope"})
+    assert str(by_name.value) == f"{profiles}: no profile named 'nope'; profiles: bare, dev."
+    assert (
+        str(by_variable.value)
+        == f"{profiles}: no profile named 'nope' (TRULIOO_PROFILE); profiles: bare, dev."
+    )
+
+
+def test_a_secret_the_caller_passed_is_no_override_of_the_profile(
+    profiles: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpie-trulioo login, or --auth=ID:SECRET: an exported TRULIOO_CLIENT_SECRET is not what is used."""
+    choose(exported(profiles, TRULIOO_PROFILE="dev"), secret_given=True)
+    warnings = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert warnings == [
+        (
+            "TRULIOO_CLIENT_ID, TRULIOO_TOKEN_URL override profile 'dev' (chosen by TRULIOO_PROFILE); to use "
+            "the profile as it is, choose it with -a @dev (http) or --profile dev (httpie-trulioo)."
+        )
+    ]
+
+
 def test_an_empty_profile_name_is_one_line(profiles: Path) -> None:
     with pytest.raises(
         ConfigurationError, match=r"^the profile name is empty: write -a @NAME or --profile NAME\.$"
@@ -201,6 +231,86 @@ def test_no_client_id_is_one_line_naming_every_way_to_give_one(profiles: Path) -
         "(http -a @NAME, httpie-trulioo --profile NAME), pass http --auth=CLIENT_ID, or set "
         "TRULIOO_CLIENT_ID."
     )
+
+
+def test_no_client_id_without_a_profile_names_every_way_to_give_one() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Credentials(choose({}))
+    assert str(caught.value) == (
+        "no client id: choose a profile that has one (http -a @NAME, httpie-trulioo --profile NAME), "
+        "pass http --auth=CLIENT_ID, or set TRULIOO_CLIENT_ID."
+    )
+
+
+@pytest.mark.usefixtures("keyring_folder")
+@pytest.mark.parametrize(
+    ("environ", "arguments", "profile", "message"),
+    [
+        (
+            {},
+            {"client_id": "c"},
+            None,
+            (
+                "no client secret for client 'c' at auth-api.trulioo.com: pass --auth=c:SECRET, set "
+                "TRULIOO_CLIENT_SECRET, or keep it in the OS keyring: httpie-trulioo login."
+            ),
+        ),
+        (
+            {"TRULIOO_CLIENT_ID": "c"},
+            None,
+            None,
+            (
+                "no client secret for client 'c' at auth-api.trulioo.com: set TRULIOO_CLIENT_SECRET, or keep "
+                "it in the OS keyring: httpie-trulioo login."
+            ),
+        ),
+        (
+            {},
+            None,
+            "only",
+            (
+                "no client secret for client 'only-client' at auth-api-primary.dev.trulioo.com "
+                "(profile only): keep it in the OS keyring: httpie-trulioo login --profile only."
+            ),
+        ),
+    ],
+    ids=["client id passed", "client id exported", "profile with its own client"],
+)
+def test_no_secret_is_one_line_naming_each_way_that_applies(
+    environ: dict[str, str],
+    arguments: dict[str, str] | None,
+    profile: str | None,
+    message: str,
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[profiles.only]\nclient_id = "only-client"\ntoken_url = "{DEV_URL}"\n')
+    path.chmod(0o600)
+    choice = choose({"TRULIOO_CONFIG_FILE": str(path), **environ}, profile=profile, arguments=arguments)
+    with pytest.raises(ConfigurationError) as caught:
+        Credentials(choice).read_secret()  # no prompt: nobody could be asked
+    assert str(caught.value) == message
+
+
+@pytest.mark.usefixtures("keyring_folder")
+def test_where_the_secret_came_from_is_logged_once_and_not_for_one_passed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="httpie_trulioo")
+    context = "[client c @ auth-api.trulioo.com]"
+    exported = Credentials(choose({"TRULIOO_CLIENT_ID": "c", "TRULIOO_CLIENT_SECRET": "s"}))
+    exported.read_secret()
+    passed = Credentials(choose({}, arguments={"client_id": "c"}), client_secret="s")
+    passed.read_secret()
+    typed = Credentials(choose({}, arguments={"client_id": "c"}), prompt=lambda client_id, token_url: "t")
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [f"{context} client secret from TRULIOO_CLIENT_SECRET"]
+    assert (typed.read_secret(), typed.read_secret()) == ("t", "t")
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [
+        f"{context} client secret from TRULIOO_CLIENT_SECRET",
+        f"{context} client secret from prompt",
+    ]
 
 
 def test_context_names_profile_client_and_token_host(profiles: Path) -> None:
@@ -348,6 +458,7 @@ def test_profiles_are_grouped_by_the_token_they_get(tmp_path: Path) -> None:
         f'[profiles.b]\nclient_id = "c"\ntoken_url = "{DEV_URL}"\n'
         f'[profiles.other]\nclient_id = "c"\ntoken_url = "{DEV_URL}"\nscope = "napi.api"\n'
         f'[profiles.noclient]\ntoken_url = "{DEV_URL}"\n'
+        f'[profiles.0-unusable]\nclient_id = "c"\ntoken_url = "http://auth.example/connect/token"\n'
     )
     path.chmod(0o600)
     found = profiles_by_key({"TRULIOO_CONFIG_FILE": str(path)})
@@ -435,3 +546,66 @@ def test_a_keyring_login_is_sent_only_to_the_token_url_it_was_kept_for(keyring_f
     elsewhere = choose({"TRULIOO_CLIENT_ID": "c", "TRULIOO_TOKEN_URL": "http://127.0.0.1:9999/connect/token"})
     with pytest.raises(ConfigurationError, match=r"^no client secret for client 'c' at 127\.0\.0\.1:9999"):
         resolve(elsewhere, prompt=lambda client_id, token_url: None)
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring backend in memory: it keeps any text, as an OS keyring may."""
+
+    priority = 1  # type: ignore[assignment]  # keyring declares it as a class property
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    before = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    try:
+        yield memory
+    finally:
+        keyring.set_keyring(before)
+
+
+def test_a_secret_that_is_not_utf8_is_one_line_naming_its_source(
+    profiles: Path, memory_keyring: MemoryKeyring
+) -> None:
+    undecodable = "s3cret\udcff"  # what os.environ holds for a byte that is not UTF-8
+    from_profile = choose({"TRULIOO_CONFIG_FILE": str(profiles), "DEV_SECRET": undecodable}, profile="dev")
+    with pytest.raises(ConfigurationError) as caught:
+        Credentials(from_profile)
+    assert str(caught.value) == (
+        "the client secret from profile dev secret_env DEV_SECRET is not valid UTF-8: set it again."
+    )
+    memory_keyring.set_password(KEYRING_SERVICE, keyring_user(PROD_URL, "c"), undecodable)
+    with pytest.raises(ConfigurationError) as caught:
+        Credentials(choose({}, arguments={"client_id": "c"})).read_secret()
+    assert str(caught.value) == "the client secret from keyring is not valid UTF-8: set it again."
+
+
+@posix_only("a secret_cmd quoted for a POSIX shell")
+def test_a_failing_secret_cmd_is_one_line_naming_its_profile(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    failing = command("import sys; print('half-a-secret'); sys.exit(3)")
+    path.write_text(
+        f'[profiles.p]\nclient_id = "c"\ntoken_url = "{DEV_URL}"\nsecret_cmd = {json.dumps(failing)}\n'
+    )
+    path.chmod(0o600)
+    credentials = Credentials(choose({"TRULIOO_CONFIG_FILE": str(path)}, profile="p"))
+    with pytest.raises(ConfigurationError) as caught:
+        credentials.read_secret()
+    assert str(caught.value) == (
+        "the secret_cmd of profile 'p' exited with status 3 (its output is not shown: run it yourself "
+        "to see why)."
+    )

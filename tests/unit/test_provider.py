@@ -7,12 +7,15 @@ that fetched the cached token never gets it.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,13 +24,13 @@ import keyring
 import keyring.backend
 import pytest
 from fake_trulioo import FakeTrulioo, RunningServer
-from helpers import CLIENT_ID, CLIENT_SECRET, Clock, command, posix_only
+from helpers import CLIENT_ID, CLIENT_SECRET, Clock, command, context_of, posix_only
 
 from httpie_trulioo.credentials import Credentials, choose
 from httpie_trulioo.errors import ConfigurationError
 from httpie_trulioo.provider import LOCK_GRACE, OFFLINE_PLACEHOLDER, Provider
 from httpie_trulioo.secret_sources import KEYRING_SERVICE, keyring_user
-from httpie_trulioo.token import Token, fingerprint
+from httpie_trulioo.token import VALID, Token, fingerprint
 
 
 class CountingKeyring(keyring.backend.KeyringBackend):
@@ -95,6 +98,15 @@ def counting_command(counter: Path) -> str:
 
 def runs(counter: Path) -> int:
     return len(counter.read_text().splitlines()) if counter.exists() else 0
+
+
+def logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The package's log lines, in order, with each count of milliseconds written as N."""
+    return [
+        re.sub(r"\b\d+ ms\b", "N ms", record.getMessage())
+        for record in caplog.records
+        if record.name == "httpie_trulioo"
+    ]
 
 
 @pytest.fixture
@@ -327,7 +339,7 @@ def test_a_miss_takes_the_lock_for_its_key(server: RunningServer, cache_dir: Pat
 
 
 def test_the_second_look_takes_what_another_process_fetched_meanwhile(
-    server: RunningServer, cache_dir: Path, clock: Clock
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Between the first look and the lock, another process stores a token: this one uses it."""
     env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
@@ -339,11 +351,15 @@ def test_the_second_look_takes_what_another_process_fetched_meanwhile(
         other.cache.store(other.key, theirs, CLIENT_SECRET)
         return CLIENT_SECRET
 
+    caplog.set_level(logging.INFO, logger="httpie_trulioo")
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(sys.modules, "keyring", None)
         patch.setattr("httpie_trulioo.secret_sources.can_prompt", lambda: True)
         assert provider(env, clock, prompt=prompt).token() == (theirs, True)
     assert server.fake.token_requests == 0
+    assert logged(caplog)[-1] == (
+        f"{context_of(server)} cache hit: token …{fingerprint(theirs.access_token)} expires in 60 min"
+    )
 
 
 def test_a_rejected_token_leaves_the_cache_even_when_no_new_one_comes(
@@ -359,45 +375,165 @@ def test_a_rejected_token_leaves_the_cache_even_when_no_new_one_comes(
 
 
 def test_without_a_cache_one_provider_keeps_and_replaces_its_token(
-    server: RunningServer, cache_dir: Path, clock: Clock
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
     memory = provider({**env, "TRULIOO_CACHE": "off"}, clock)
+    assert memory.cached() == (None, "none")
     first, _ = memory.token()
+    caplog.set_level(logging.INFO, logger="httpie_trulioo")
     assert memory.token() == (first, True)
     second, from_cache = memory.token(rejected=first.access_token)
     assert (second != first, from_cache) == (True, False)
     assert not cache_dir.exists()
+    assert logged(caplog)[0] == (
+        f"{context_of(server)} memory hit: token …{fingerprint(first.access_token)} expires in 60 min"
+    )
 
 
+NO_EXPIRY = (
+    "the token endpoint gave no expiry (no ExpiresIn, no JWT exp); the token is used for this call only."
+)
+EXPIRED_AT_ONCE = (
+    "the token endpoint gave a token that has already expired (ExpiresIn of 0 or less, or a JWT exp "
+    "in the past: is this machine's clock right?); it is used once, not cached."
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "expires_in", "warning", "expiry"),
+    [("opaque", None, NO_EXPIRY, ""), ("opaque", 0, EXPIRED_AT_ONCE, ", expires in 0 s")],
+    ids=["no expiry", "expired at once"],
+)
 def test_a_token_with_no_expiry_is_used_but_never_kept(
-    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+    kind: str,
+    expires_in: int | None,
+    warning: str,
+    expiry: str,
+    *,
+    server: RunningServer,
+    cache_dir: Path,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    server.fake.token_kind, server.fake.expires_in = "opaque", None
+    server.fake.token_kind, server.fake.expires_in = kind, expires_in
     env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    caplog.set_level(logging.INFO, logger="httpie_trulioo")
     for cache in ("on", "off"):
         kept = provider({**env, "TRULIOO_CACHE": cache}, clock)
         assert kept.token()[1] is False
         assert kept.token()[1] is False
     assert server.fake.token_requests == 4
     assert list(cache_dir.glob("*.json")) == []
-    assert "the token endpoint gave no expiry" in caplog.text
+    context = context_of(server)
+    fetched = [line for line in logged(caplog) if " fetched in " in line]
+    assert len(fetched) == 4
+    assert all(
+        re.fullmatch(rf"{re.escape(context)} token …[0-9a-f]{{6}} fetched in N ms{expiry}", line)
+        for line in fetched
+    )
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert warnings == [f"{context} {warning}"] * 4
 
 
 def test_a_hit_is_logged_with_the_fingerprint_and_time_left(
     server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
-    token, _ = provider(env, clock).token()
     caplog.set_level(logging.INFO, logger="httpie_trulioo")
+    assert provider(env, clock).offline_token() == OFFLINE_PLACEHOLDER
+    token, _ = provider(env, clock).token()
+    caplog.clear()
     provider(env, clock).token()
     provider(env, clock).offline_token()
-    context = f"[client {CLIENT_ID} @ {server.url.split('://', 1)[1]}]"
-    hits = [record.getMessage() for record in caplog.records if " hit: " in record.getMessage()]
-    assert hits == [
+    context = context_of(server)
+    assert logged(caplog) == [
+        f"{context} client secret from TRULIOO_CLIENT_SECRET",
         f"{context} cache hit: token …{fingerprint(token.access_token)} expires in 60 min",
+        f"{context} client secret from TRULIOO_CLIENT_SECRET",
         f"{context} offline: cache hit: token …{fingerprint(token.access_token)} expires in 60 min",
     ]
+
+
+def test_an_offline_preview_without_a_fresh_token_says_so(
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    caplog.set_level(logging.INFO, logger="httpie_trulioo")
+    assert provider(env, clock).offline_token() == OFFLINE_PLACEHOLDER
+    context = context_of(server)
+    assert logged(caplog) == [
+        f"{context} client secret from TRULIOO_CLIENT_SECRET",
+        f"{context} offline: no fresh token in the cache; showing a placeholder",
+    ]
+    assert server.fake.token_requests == 0
+
+
+def test_a_miss_and_a_renewal_say_what_they_do_one_line_each(
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """TRULIOO_LOG=debug: why a token is fetched, the lock wait, the token request and what it granted."""
+    server.fake.token_delay = 0.01  # every fetch takes at least 10 ms
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    caplog.set_level(logging.DEBUG, logger="httpie_trulioo")
+    first, _ = provider(env, clock).token()
+    second, _ = provider(env, clock).token(renew=True)
+    context = context_of(server)
+    request = f"{context} POST {server.token_url} (client_secret_post): 200 in N ms"
+    granted = f"{context} granted scope 'workflow.studio.api', expires in 60 min"
+    assert logged(caplog) == [
+        f"{context} client secret from TRULIOO_CLIENT_SECRET",
+        f"{context} cache miss (none)",
+        f"{context} lock waited N ms",
+        request,
+        granted,
+        f"{context} token …{fingerprint(first.access_token)} fetched in N ms, expires in 60 min",
+        f"{context} client secret from TRULIOO_CLIENT_SECRET",
+        f"{context} getting a new token, as asked",
+        f"{context} lock waited N ms",
+        request,
+        granted,
+        f"{context} token …{fingerprint(second.access_token)} fetched in N ms, expires in 60 min",
+    ]
+    took = [int(ms) for ms in re.findall(r"fetched in (\d+) ms", caplog.text)]
+    assert len(took) == 2
+    assert all(10 <= ms < 60_000 for ms in took), took
+
+
+def test_a_herd_of_callers_shares_one_token_request(
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Callers that all miss at once queue on the file lock; each looks again, and one fetches for all."""
+    herd = 6
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
+    all_missed = threading.Barrier(herd)
+
+    def prompt(client_id: str, token_url: str) -> str:
+        all_missed.wait(timeout=30)  # asked for the secret: every caller is past its first look
+        return CLIENT_SECRET
+
+    got: list[tuple[Token, bool]] = []
+
+    def call() -> None:
+        got.append(provider(env, clock, prompt=prompt).token())
+
+    caplog.set_level(logging.INFO, logger="httpie_trulioo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "keyring", None)
+        patch.setattr("httpie_trulioo.secret_sources.can_prompt", lambda: True)
+        callers = [threading.Thread(target=call) for _ in range(herd)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(timeout=60)
+    assert server.fake.token_requests == 1
+    assert len(got) == herd
+    (token,) = {token for token, _ in got}
+    assert sorted(from_cache for _, from_cache in got) == [False] + [True] * (herd - 1)
+    hits = [line for line in logged(caplog) if " hit: " in line]
+    assert hits == [
+        f"{context_of(server)} cache hit: token …{fingerprint(token.access_token)} expires in 60 min"
+    ] * (herd - 1)
 
 
 def test_a_token_with_under_a_second_left_past_the_margin_is_still_a_hit(
@@ -413,6 +549,13 @@ def test_a_token_with_under_a_second_left_past_the_margin_is_still_a_hit(
     token, _ = provider(env, clock).token()
     clock.now = (token.expires_at or 0) - 0.5
     assert provider(env, clock).token() == (token, True)
+    assert provider(env, clock).cached() == (token, VALID)
+    assert provider(env, clock).offline_token() == token.access_token
+    clock.now = token.expires_at or 0  # expired: never sent, not even offline
+    assert provider(env, clock).cached() == (token, "expired")
+    assert provider(env, clock).offline_token() == OFFLINE_PLACEHOLDER
+    fresh, from_cache = provider(env, clock).token()
+    assert (fresh != token, from_cache, server.fake.token_requests) == (True, False, 2)
 
 
 def test_a_caller_that_only_looks_creates_no_folder_and_trusts_no_open_one(
@@ -425,3 +568,57 @@ def test_a_caller_that_only_looks_creates_no_folder_and_trusts_no_open_one(
     provider(env, clock).token()
     cache_dir.chmod(0o770)
     assert Provider(Credentials(choose(env)), clock, look_only=True).cache is None
+
+
+@pytest.mark.parametrize(
+    ("refusal", "shown"),
+    [(OSError(errno.ENOSPC, "No space left on device"), "No space left on device"), (OSError(), "OSError")],
+    ids=["full disk", "no description"],
+)
+def test_a_cache_that_cannot_be_written_still_gives_the_token_and_says_so(
+    refusal: OSError,
+    shown: str,
+    *,
+    server: RunningServer,
+    cache_dir: Path,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+
+    def refuse(fd: int) -> None:
+        raise refusal
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "fsync", refuse)  # the disk refuses the write, as a full one does
+        token, from_cache = provider(env, clock).token()
+    assert (token.access_token.startswith("ey"), from_cache) == (True, False)
+    assert os.listdir(cache_dir) == [f"{provider(env, clock).key.digest}.lock"]  # no entry, no temp file
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert warnings == [
+        (
+            f"{context_of(server)} could not write the token cache in {cache_dir} ({shown}); "
+            "the token is used but not kept."
+        )
+    ]
+
+
+@posix_only("mode bits; on Windows the cache folder's ACL keeps it private")
+def test_a_cache_folder_open_to_others_is_not_used_and_one_warning_says_why(
+    server: RunningServer, cache_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache_dir.mkdir(mode=0o700)
+    cache_dir.chmod(0o750)
+    env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID, TRULIOO_CLIENT_SECRET=CLIENT_SECRET)
+    unused = provider(env, clock)
+    assert unused.cache is None
+    assert unused.token()[1] is False
+    assert unused.token()[1] is True  # kept in memory instead
+    assert os.listdir(cache_dir) == []
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert warnings == [
+        (
+            f"the cache folder {cache_dir} is open to other users (run: chmod 700 '{cache_dir}'); "
+            "going on without a token cache."
+        )
+    ]
