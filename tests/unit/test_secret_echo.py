@@ -23,6 +23,11 @@ def wrapped(text: str, width: int = 76) -> str:
     return "\n".join(text[start : start + width] for start in range(0, len(text), width))
 
 
+def escaped_every_5(text: str, escape: str) -> str:
+    """``text`` cut every 5 characters by a backslash escape, as a server that wraps then escapes it."""
+    return escape.join(text[start : start + 5] for start in range(0, len(text), 5))
+
+
 ECHOES = {
     "as sent": lambda s: f"bad secret {s}",
     "cut to its first 20 characters": lambda s: f"bad secret '{s[:20]}...'",
@@ -41,6 +46,13 @@ ECHOES = {
     "HTTP Basic credential": lambda s: "Basic " + b64(f"my-client:{quote_plus(s)}"),
     "hex": lambda s: s.encode().hex(),
     "hex in groups": lambda s: " ".join(s.encode().hex()[i : i + 4] for i in range(0, len(s) * 2, 4)),
+    "hex of the whole form body": lambda s: urlencode({**FORM, "client_secret": s}).encode().hex(),
+    "hex glued to a stray hex digit": lambda s: "sum=7" + s.encode().hex(),
+    "every character a \\u escape": lambda s: "".join(f"\\u{ord(ch):04x}" for ch in s),
+    "every byte a \\x escape": lambda s: "".join(f"\\x{byte:02x}" for byte in s.encode()),
+    "an escaped line break every 5 characters": lambda s: escaped_every_5(s, "\\n"),
+    "an escaped tab every 5 characters": lambda s: escaped_every_5(s, "\\t"),
+    "an escaped carriage return every 5 characters": lambda s: escaped_every_5(s, "\\r"),
     "a NUL inside": lambda s: s[:10] + "\x00" + s[10:],
     "a zero-width space inside": lambda s: s[:10] + "\u200b" + s[10:],
     "upper case": lambda s: s.upper(),
@@ -76,9 +88,14 @@ def test_utf8_read_as_latin1_is_heard() -> None:
         "3599",
         "eyJhbGciOiAiSFMyNTYifQ.eyJzdWIiOiAibXktY2xpZW50In0.c2lnbmF0dXJl",
         "",
+        "client_id=my%FFclient: not UTF-8",
+        "request ffeeddccbbaa99887766554433221100 refused",
+        'expected "\\/" or a path such as C:\\Users\\x',
     ],
 )
 def test_ordinary_server_text_is_not_mistaken_for_the_secret(text: str) -> None:
+    # Text that no reading can decode cleanly (bad UTF-8 escapes or hex, unknown backslash
+    # escapes) is read as far as it goes, never an error.
     assert not SecretEcho(SECRET).heard_in(text)
     assert not SecretEcho(ACCENTED).heard_in(text)
 
@@ -87,6 +104,21 @@ def test_a_run_shorter_than_the_minimum_is_not_an_echo() -> None:
     letters = "".join(ch for ch in SECRET if ch.isalnum())
     assert not SecretEcho(SECRET).heard_in(f"see {letters[: MIN_RUN - 1]} there")
     assert SecretEcho(SECRET).heard_in(f"see {letters[:MIN_RUN]} there")
+    assert not SecretEcho(SECRET).heard_in(f"see {letters[-MIN_RUN + 1 :]} there")
+    assert SecretEcho(SECRET).heard_in(f"see {letters[-MIN_RUN:]} there")
+
+
+def test_base64url_is_read_whatever_its_dashes_and_underscores_stand_for() -> None:
+    secret = "~Moé~MoéT~99~7"  # in base64url: fk1vw6l-TW_DqVR-OTl-Nw
+    echo = base64.urlsafe_b64encode(secret.encode()).decode().rstrip("=")
+    assert "-" in echo
+    assert "_" in echo
+    assert SecretEcho(secret).heard_in(f"got {echo}")
+
+
+def test_a_base64_run_is_read_to_its_last_character() -> None:
+    secret = "sdDZth3xW"  # in base64: c2REWnRoM3hX, whose last 4 characters hold the last 3 letters
+    assert SecretEcho(secret).heard_in(f"got {b64(secret)}")
 
 
 def test_a_short_secret_is_looked_for_whole() -> None:
