@@ -58,6 +58,8 @@ class SecretEcho:
         self._whole = secret.casefold()
         self._runs: set[str] = set()
         for squeezed in _squeezings(self._whole):
+            if not squeezed:
+                continue  # no letters or digits (or no ASCII ones) to look for: "" is in every text
             length = min(MIN_RUN, len(squeezed))
             self._runs.update(squeezed[start : start + length] for start in range(len(squeezed) - length + 1))
         self._lengths = {len(run) for run in self._runs}
@@ -216,10 +218,9 @@ def _from_base64(run: str) -> Iterator[str]:
     standard = run.rstrip("=").replace("-", "+").replace("_", "/")
     for start in range(4):
         part = standard[start:]
-        try:
-            decoded = base64.b64decode(part[: len(part) // 4 * 4])
-        except (binascii.Error, ValueError):
-            continue
+        part = part[: len(part) - (len(part) % 4 == 1)]  # a lone last character holds no whole byte
+        # Padded back, so that the last one or two bytes are read too: a short secret ends there.
+        decoded = base64.b64decode(part + "=" * (-len(part) % 4))
         yield decoded.decode("utf-8", errors="replace")
 
 
@@ -228,11 +229,13 @@ def _from_base32(run: str) -> Iterator[str]:
     letters = run.rstrip("=").upper()
     for start in range(8):
         part = letters[start:]
-        try:
-            decoded = base64.b32decode(part[: len(part) // 8 * 8])
-        except (binascii.Error, ValueError):
-            continue
-        yield decoded.decode("utf-8", errors="replace")
+        for tried in (part + "=" * (-len(part) % 8), part[: len(part) // 8 * 8]):  # the last bytes too
+            try:
+                decoded = base64.b32decode(tried)
+            except (binascii.Error, ValueError):
+                continue  # a length no encoder writes: read the whole blocks only
+            yield decoded.decode("utf-8", errors="replace")
+            break
 
 
 def _unescape(match: re.Match[str]) -> str:

@@ -172,3 +172,18 @@ def test_a_search_that_runs_out_of_time_keeps_nothing() -> None:
     assert SecretEcho(SECRET, until=10.0, clock=lambda: 9.0).mask(text) == "bad secret *** given"
     assert SecretEcho(SECRET, until=10.0, clock=lambda: 11.0).mask(text) == MASK
     assert SecretEcho(SECRET, until=10.0, clock=lambda: 11.0).mask("no echo here") == "no echo here"
+
+
+def test_a_short_secret_at_the_end_of_padded_base64_is_heard() -> None:
+    """The last one or two bytes before '=' padding were dropped: hunter2 in a Basic credential leaked."""
+    assert SecretEcho("hunter2").heard_in("Basic " + b64("my-client:hunter2"))
+    masked = SecretEcho("hunter2").mask("Basic " + b64("my-client:hunter2"))
+    assert masked.startswith("Basic ")
+    assert MASK in masked
+    assert not SecretEcho("hunter2").heard_in(masked)  # what is left decodes to the client id only
+    assert SecretEcho("hunter2").heard_in(base64.b32encode(b"my-client:hunter2").decode())
+
+
+def test_a_secret_without_ascii_letters_or_digits_is_not_heard_everywhere() -> None:
+    assert not SecretEcho("пароль!").heard_in("invalid_client")
+    assert SecretEcho("пароль!").heard_in("bad secret пароль!")
