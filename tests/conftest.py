@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import http_environment, private_folders
-from helpers import Clock
+from helpers import Clock, MemoryKeyring
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -74,3 +74,17 @@ def without_posix_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     for name in POSIX_ONLY_CALLS:
         monkeypatch.delattr(os, name, raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """An in-memory keyring backend for this test alone (it counts its reads)."""
+    import keyring  # noqa: PLC0415 - only the tests that ask for it
+
+    before = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    try:
+        yield memory
+    finally:
+        keyring.set_keyring(before)

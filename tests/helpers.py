@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import keyring.backend
 import pytest
 import trustme
 from fake_trulioo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FakeTrulioo, RunningServer
@@ -113,3 +114,24 @@ def context_of(server: RunningServer, client_id: str = CLIENT_ID, profile: str |
 def command(code: str) -> str:
     """A secret_cmd that runs this Python code (no shell involved)."""
     return f"{PYTHON} -c {shlex.quote(code)}"
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring backend in memory that keeps any text, as an OS keyring may, and counts reads."""
+
+    priority = 1  # type: ignore[assignment]  # keyring declares it as a class property
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)

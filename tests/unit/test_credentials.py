@@ -11,14 +11,11 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
-import keyring
-import keyring.backend
 import pytest
-from helpers import DEV_URL, PROD_URL, command, posix_only
+from helpers import DEV_URL, PROD_URL, MemoryKeyring, command, posix_only
 
 from httpie_trulioo import secret_sources
 from httpie_trulioo.cache import TokenKey
@@ -546,36 +543,6 @@ def test_a_keyring_login_is_sent_only_to_the_token_url_it_was_kept_for(keyring_f
     elsewhere = choose({"TRULIOO_CLIENT_ID": "c", "TRULIOO_TOKEN_URL": "http://127.0.0.1:9999/connect/token"})
     with pytest.raises(ConfigurationError, match=r"^no client secret for client 'c' at 127\.0\.0\.1:9999"):
         resolve(elsewhere, prompt=lambda client_id, token_url: None)
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring backend in memory: it keeps any text, as an OS keyring may."""
-
-    priority = 1  # type: ignore[assignment]  # keyring declares it as a class property
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
-    try:
-        yield memory
-    finally:
-        keyring.set_keyring(before)
 
 
 def test_a_secret_that_is_not_utf8_is_one_line_naming_its_source(

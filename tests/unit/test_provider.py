@@ -17,14 +17,12 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import keyring
-import keyring.backend
 import pytest
 from fake_trulioo import FakeTrulioo, RunningServer
-from helpers import CLIENT_ID, CLIENT_SECRET, Clock, command, context_of, posix_only
+from helpers import CLIENT_ID, CLIENT_SECRET, Clock, MemoryKeyring, command, context_of, posix_only
 
 from httpie_trulioo.credentials import Credentials, choose
 from httpie_trulioo.errors import ConfigurationError
@@ -33,42 +31,10 @@ from httpie_trulioo.secret_sources import KEYRING_SERVICE, keyring_user
 from httpie_trulioo.token import VALID, Token, fingerprint
 
 
-class CountingKeyring(keyring.backend.KeyringBackend):
-    """A keyring backend in memory that counts every read."""
-
-    priority = 1  # type: ignore[assignment]  # keyring declares it as a class property
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads = 0
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        self.reads += 1
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
-
-
 @pytest.fixture
 def fake(clock: Clock) -> FakeTrulioo:
     """The fake Trulioo on the test's clock."""
     return FakeTrulioo(clock=clock)
-
-
-@pytest.fixture
-def counting_keyring() -> Iterator[CountingKeyring]:
-    before = keyring.get_keyring()
-    counting = CountingKeyring()
-    keyring.set_keyring(counting)
-    try:
-        yield counting
-    finally:
-        keyring.set_keyring(before)
 
 
 def environ(server: RunningServer, cache_dir: Path, **more: str) -> dict[str, str]:
@@ -144,13 +110,13 @@ def test_a_401_reads_the_secret_that_a_warm_call_did_not(
 
 
 def test_a_warm_call_reads_no_keyring(
-    server: RunningServer, cache_dir: Path, clock: Clock, counting_keyring: CountingKeyring
+    server: RunningServer, cache_dir: Path, clock: Clock, memory_keyring: MemoryKeyring
 ) -> None:
-    counting_keyring.set_password(KEYRING_SERVICE, keyring_user(server.token_url, CLIENT_ID), CLIENT_SECRET)
+    memory_keyring.set_password(KEYRING_SERVICE, keyring_user(server.token_url, CLIENT_ID), CLIENT_SECRET)
     env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
     for _ in range(3):
         provider(env, clock).token()
-    assert (counting_keyring.reads, server.fake.token_requests) == (1, 1)
+    assert (memory_keyring.reads, server.fake.token_requests) == (1, 1)
 
 
 def test_a_warm_call_asks_no_one(server: RunningServer, cache_dir: Path, clock: Clock) -> None:
@@ -167,15 +133,15 @@ def test_a_warm_call_asks_no_one(server: RunningServer, cache_dir: Path, clock: 
 
 
 def test_offline_reads_no_secret_and_sends_no_request(
-    server: RunningServer, cache_dir: Path, clock: Clock, counting_keyring: CountingKeyring
+    server: RunningServer, cache_dir: Path, clock: Clock, memory_keyring: MemoryKeyring
 ) -> None:
     env = environ(server, cache_dir, TRULIOO_CLIENT_ID=CLIENT_ID)
     assert provider(env, clock).offline_token() == OFFLINE_PLACEHOLDER
-    counting_keyring.set_password(KEYRING_SERVICE, keyring_user(server.token_url, CLIENT_ID), CLIENT_SECRET)
+    memory_keyring.set_password(KEYRING_SERVICE, keyring_user(server.token_url, CLIENT_ID), CLIENT_SECRET)
     token, _ = provider(env, clock).token()
-    reads = counting_keyring.reads
+    reads = memory_keyring.reads
     assert provider(env, clock).offline_token() == token.access_token
-    assert (counting_keyring.reads, server.fake.token_requests) == (reads, 1)
+    assert (memory_keyring.reads, server.fake.token_requests) == (reads, 1)
 
 
 def test_a_changed_secret_at_hand_is_a_miss_and_gets_a_new_token(
