@@ -21,8 +21,8 @@ from .profiles import config_file
 from .provider import LOCK_GRACE, Provider
 from .secret_sources import ask_on_terminal, forget_in_keyring, store_in_keyring, usable_keyring
 from .settings import READ, Settings, load_settings, log_to_stderr, shown_default
-from .token import VALID, duration, fingerprint, freshness, jwt_claims
-from .urls import token_host, without_userinfo
+from .token import VALID, Token, duration, fingerprint, freshness, jwt_claims
+from .urls import without_userinfo
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
 if TYPE_CHECKING:
@@ -71,11 +71,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    # Every command chooses its client the same way.
     choosing = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     choosing.add_argument(
+        "-p",
         "--profile",
         metavar="NAME",
-        help="use this profile of the profiles file; its values beat the TRULIOO_* variables",
+        type=_profile_name,
+        help="use this profile of the profiles file (NAME or @NAME); its values beat the TRULIOO_* variables",
+    )
+    choosing.add_argument(
+        "--client-id", metavar="ID", help="this client id, over the profile's and TRULIOO_CLIENT_ID"
     )
 
     token = commands.add_parser(
@@ -123,12 +129,11 @@ def _parser() -> argparse.ArgumentParser:
     clear = commands.add_parser(
         "clear",
         allow_abbrev=False,
+        parents=[choosing],
         help="remove cached tokens",
-        description="Remove every cached token, or only those of one client or profile.",
+        description="Remove every cached token; with --profile, only the token that profile gets; "
+        "with --client-id alone, every token of that client. Exit 1 when nothing was removed.",
     )
-    which = clear.add_mutually_exclusive_group()
-    which.add_argument("--client-id", metavar="ID", help="remove only this client's tokens")
-    which.add_argument("--profile", metavar="NAME", help="remove only this profile's tokens")
     clear.set_defaults(run=_clear)
 
     login = commands.add_parser(
@@ -177,22 +182,34 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _credentials(profile: str | None, **kwargs: Any) -> Credentials:
-    """The chosen client: by --profile, else as the plugin chooses it."""
-    return Credentials(choose(os.environ, profile=profile), **kwargs)
+def _profile_name(text: str) -> str:
+    """A profile name as ``http -a @NAME`` spells it, or without the ``@``."""
+    return text.removeprefix("@")
+
+
+def _choice(args: argparse.Namespace, *, secret_given: bool = False) -> Choice:
+    """The chosen client: by --profile and --client-id, else as the plugin chooses it."""
+    return choose(
+        os.environ,
+        profile=args.profile,
+        arguments={"client_id": args.client_id},
+        secret_given=secret_given,
+    )
+
+
+def _credentials(args: argparse.Namespace, **kwargs: Any) -> Credentials:
+    return Credentials(_choice(args), **kwargs)
 
 
 def _token(args: argparse.Namespace) -> int:
-    provider = Provider(_credentials(args.profile, prompt=ask_on_terminal))
+    provider = Provider(_credentials(args, prompt=ask_on_terminal))
+    if args.min_ttl and not args.refresh:
+        # A cached token says how long the server's tokens live: no request for one it cannot give.
+        _refuse_a_min_ttl_beyond(provider.cached()[0], args.min_ttl)
     token, _ = provider.token(min_ttl=args.min_ttl, renew=args.refresh)
+    if args.min_ttl:
+        _refuse_a_min_ttl_beyond(token, args.min_ttl)
     expires_in = int(token.expires_at - time.time()) if token.expires_at is not None else None
-    if args.min_ttl and (expires_in is None or expires_in < args.min_ttl):
-        print(
-            "httpie-trulioo: the token endpoint gave a token that lives "
-            f"{'an unknown time' if expires_in is None else f'{expires_in} s'}, "
-            f"less than the --min-ttl of {args.min_ttl:g} s asked for.",
-            file=sys.stderr,
-        )
     if not args.json:
         print(token.access_token)
         return 0
@@ -208,6 +225,23 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_a_min_ttl_beyond(token: Token | None, min_ttl: float) -> None:
+    """Refuse a ``--min-ttl`` longer than the token endpoint's tokens live: no token could meet it."""
+    if token is None:
+        return
+    if token.expires_at is None:
+        raise TruliooError(
+            f"the token endpoint gives tokens without an expiry, so none can be promised to live "
+            f"--min-ttl {min_ttl:g} s; leave --min-ttl out."
+        )
+    lifetime = round(token.expires_at - token.obtained_at)  # a JWT's exp is in whole seconds
+    if min_ttl > lifetime:
+        raise TruliooError(
+            f"--min-ttl {min_ttl:g} s is longer than the token endpoint's tokens live "
+            f"({lifetime} s, {duration(lifetime)}): ask for {lifetime} s or less."
+        )
+
+
 def _settings() -> Settings:
     """The settings that do not depend on a profile: the cache folder, the refresh buffer."""
     return load_settings(os.environ)
@@ -220,27 +254,26 @@ def _cache(settings: Settings) -> TokenCache:
 def _whose(credentials: Credentials) -> str:
     settings = credentials.settings
     profile = f" (profile {settings.profile})" if settings.profile else ""
-    return f"client {credentials.client_id!r} at {token_host(settings.token_url)}{profile}"
+    return f"client {credentials.client_id!r} at {settings.token_url}{profile}"
 
 
 def _of_choice(choice: Choice) -> tuple[str, Callable[[Entry], bool]]:
-    """Whose tokens the chosen credentials get, and a test for them: the same ``TokenKey``."""
+    """Whose token the chosen credentials get (" of client ..."), and a test for it: the same key."""
     credentials = Credentials(choice)
     wanted = TokenKey.of(credentials.settings)
-    return _whose(credentials), lambda entry: entry.key == wanted
+    return f" of {_whose(credentials)}", lambda entry: entry.key == wanted
 
 
 def _status(args: argparse.Namespace) -> int:
-    settings = choose(os.environ, profile=args.profile).settings if args.profile else _settings()
+    settings = _choice(args).settings if args.profile else _settings()
     cache = _cache(settings)
     now = time.time()
     problem = folder_problem(cache.folder) if os.path.exists(cache.folder) else ""
     entries = [] if problem else [entry for _, entry in cache.entries()]
     if args.check:
-        return _check(Provider(_credentials(args.profile), look_only=True), now)
-    if args.profile:
-        _, belongs = _of_choice(choose(os.environ, profile=args.profile))
-        entries = [entry for entry in entries if belongs(entry)]
+        return _check(Provider(_credentials(args), look_only=True), now)
+    _, belongs = _chosen_tokens(args)
+    entries = [entry for entry in entries if belongs(entry)]
     profiles = config_file(os.environ)
     try:
         by_client = profiles_by_key(os.environ)
@@ -382,17 +415,26 @@ def _claims(access_token: str) -> dict[str, Any] | None:
 
 def _clear(args: argparse.Namespace) -> int:
     cache = _cache(_settings())
-    whose = ""
-    belongs: Callable[[Entry], bool] = lambda entry: True  # noqa: E731 - the default of two choices
-    if args.client_id is not None:
-        whose = f" of client {args.client_id!r}"
-        belongs = lambda entry: entry.key.client_id == args.client_id  # noqa: E731
-    elif args.profile is not None:
-        whose = f" of profile {args.profile!r}"
-        belongs = _of_choice(choose(os.environ, profile=args.profile))[1]
+    whose, belongs = _chosen_tokens(args)
     removed = _remove(cache, belongs, leftovers=not whose)
+    if not removed:
+        print(f"httpie-trulioo: no cached tokens{whose} in {cache.folder}: nothing removed.", file=sys.stderr)
+        return 1
     print(f"removed {removed} cached token{'' if removed == 1 else 's'}{whose} from {cache.folder}")
     return 0
+
+
+def _chosen_tokens(args: argparse.Namespace) -> tuple[str, Callable[[Entry], bool]]:
+    """Whose cached tokens a command picked, and a test for them; every token when it picked none.
+
+    ``--profile`` (with or without ``--client-id``): the one token that choice gets;
+    ``--client-id`` alone: every token of that client, whatever its token URL or scope.
+    """
+    if args.profile is not None:
+        return _of_choice(_choice(args))
+    if args.client_id is not None:
+        return f" of client {args.client_id!r}", lambda entry: entry.key.client_id == args.client_id
+    return "", lambda entry: True
 
 
 def _remove(cache: TokenCache, belongs: Callable[[Entry], bool], *, leftovers: bool) -> int:
@@ -416,7 +458,7 @@ def _remove(cache: TokenCache, belongs: Callable[[Entry], bool], *, leftovers: b
 
 
 def _login(args: argparse.Namespace) -> int:
-    choice = choose(os.environ, profile=args.profile, secret_given=True)
+    choice = _choice(args, secret_given=True)
     client_id = Credentials(choice).client_id
     token_url = choice.settings.token_url
     usable_keyring()  # before anyone types a secret that could not be kept
@@ -438,7 +480,7 @@ def _secret_from_stdin() -> str:
 
 
 def _logout(args: argparse.Namespace) -> int:
-    choice = choose(os.environ, profile=args.profile)
+    choice = _choice(args)
     credentials = Credentials(choice)
     client_id, token_url = credentials.client_id, choice.settings.token_url
     forgotten = forget_in_keyring(token_url, client_id)

@@ -27,7 +27,6 @@ import threading
 from collections.abc import Callable, Mapping
 
 from .settings import ARGUMENT, BY_NAME, SETTINGS, Settings, is_set, load_settings
-from .urls import token_host
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
 if TYPE_CHECKING:
@@ -159,7 +158,7 @@ class Credentials:
 
     @property
     def context(self) -> str:
-        """What log lines and errors are about: ``[profile dev, client my-client @ auth-api.trulioo.com]``."""
+        """What log lines and errors are about: ``[profile dev, client my-client @ https://.../connect/token]``."""
         return self.settings.context
 
     @property
@@ -316,7 +315,7 @@ def _no_secret(choice: Choice, client_id: str, *, asked_for: bool) -> str:
         "keep it in the OS keyring: httpie-trulioo login"
         + (f" --profile {choice.profile}" if choice.profile else "")
     )
-    where = f"client {client_id!r} at {token_host(choice.settings.token_url)}"
+    where = f"client {client_id!r} at {choice.settings.token_url}"
     if choice.profile:
         where += f" (profile {choice.profile})"
     terminal = ", and no terminal to ask on" if asked_for else ""

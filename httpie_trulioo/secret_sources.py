@@ -12,7 +12,6 @@ import sys
 from contextlib import suppress
 
 from .errors import KeyringUnavailable, PromptCancelled, SecretCommandFailed
-from .urls import token_host
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
 if TYPE_CHECKING:
@@ -176,9 +175,9 @@ def ask_on_terminal(client_id: str, token_url: str) -> str | None:
         return None
     import getpass  # noqa: PLC0415 - only a prompt needs it
 
-    whose = f"client {client_id!r} at {token_host(token_url)}"
+    whose = f"client {client_id!r} at {token_url}"
     try:
-        secret = getpass.getpass(f"client secret for {client_id} at {token_host(token_url)}: ")
+        secret = getpass.getpass(f"client secret for {client_id} at {token_url}: ")
     except EOFError:
         _end_the_prompt_line()
         raise PromptCancelled(f"no client secret for {whose}: the prompt was closed (Ctrl-D).") from None

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 from .token import MAX_LIFETIME
-from .urls import DEFAULT_TOKEN_URL, check_token_url, default_api_hosts, parse_api_hosts, token_host
+from .urls import DEFAULT_TOKEN_URL, check_token_url, default_api_hosts, parse_api_hosts
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
 if TYPE_CHECKING:
@@ -293,8 +293,8 @@ class Settings:
 
     @property
     def context(self) -> str:
-        """What log lines and errors are about: ``[profile dev, client my-client @ auth-api.trulioo.com]``."""
-        client = f"client {self.client_id} @ {token_host(self.token_url)}"
+        """What log lines and errors are about: ``[profile dev, client my-client @ https://.../connect/token]``."""
+        client = f"client {self.client_id} @ {self.token_url}"
         return f"[profile {self.profile}, {client}]" if self.profile else f"[{client}]"
 
 

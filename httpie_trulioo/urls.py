@@ -259,11 +259,6 @@ def is_loopback(host: str) -> bool:
     return address is not None and address.is_loopback
 
 
-def token_host(token_url: str) -> str:
-    """The token URL's host, with its port when it has one: what a person knows the endpoint by."""
-    return urlsplit(token_url).netloc
-
-
 def shown_url(url: str) -> str:
     """``url`` fit to quote in a message: user info masked, control characters escaped, cut short."""
     masked = without_userinfo(url)

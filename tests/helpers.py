@@ -106,8 +106,8 @@ def run_http(
 
 
 def context_of(server: RunningServer, client_id: str = CLIENT_ID, profile: str | None = None) -> str:
-    """The ``[profile …, client … @ host:port]`` that log lines and errors about a client start with."""
-    client = f"client {client_id} @ {server.url.split('://', 1)[1]}"
+    """The ``[profile …, client … @ TOKEN_URL]`` that log lines and errors about a client start with."""
+    client = f"client {client_id} @ {server.token_url}"
     return f"[profile {profile}, {client}]" if profile else f"[{client}]"
 
 

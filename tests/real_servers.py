@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from harness import find_http
@@ -89,9 +88,9 @@ def command(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 
 
 def error_line(result: subprocess.CompletedProcess[str], env: dict[str, str]) -> str:
-    """The one error line, less the client and token host it ends with (checked here exactly)."""
+    """The one error line, less the client and token URL it ends with (checked here exactly)."""
     assert result.returncode == 1
     (line,) = [line for line in result.stderr.splitlines() if line.strip()]
-    context = f" [client {env['TRULIOO_CLIENT_ID']} @ {urlsplit(env['TRULIOO_TOKEN_URL']).netloc}]"
+    context = f" [client {env['TRULIOO_CLIENT_ID']} @ {env['TRULIOO_TOKEN_URL']}]"
     assert line.endswith(context), line
     return line.removesuffix(context)

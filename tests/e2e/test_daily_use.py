@@ -76,10 +76,6 @@ secret_env = "PROD_SECRET"
     return env
 
 
-def host(server: RunningServer) -> str:
-    return server.url.split("://", 1)[1]
-
-
 def body(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
     assert result.returncode == 0, result.stderr
     summary: dict[str, object] = json.loads(result.stdout)
@@ -143,7 +139,7 @@ def test_a_session_remembers_the_profile_name_and_asks_for_a_secret_it_lacks(
     del day["DEV_SECRET"]  # reused on a terminal, without the secret at hand, when a token must be fetched
     for entry in cache_dir.glob("*.json"):
         entry.unlink()
-    prompt = f"client secret for {DEV_ID} at {host(dev)}: "
+    prompt = f"client secret for {DEV_ID} at {dev.token_url}: "
     code, screen = run_on_a_terminal(
         [find_http(), "-b", "--pretty=none", "--session=qa", dev.url + "/y"],
         day,
@@ -161,7 +157,7 @@ def test_a_warm_call_does_not_prompt_on_the_terminal(dev: RunningServer, day: di
     """A fresh cached token needs no secret: on a terminal, with no secret at hand, nothing is asked."""
     body(run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day))
     del day["DEV_SECRET"]
-    prompt = f"client secret for {DEV_ID} at {host(dev)}: "
+    prompt = f"client secret for {DEV_ID} at {dev.token_url}: "
     code, screen = run_on_a_terminal(
         [find_http(), "-b", "--pretty=none", "-A", "trulioo", "-a", "@dev", dev.url + "/y"],
         day,
@@ -194,12 +190,12 @@ def test_ctrl_d_or_ctrl_c_at_the_prompt_is_one_line(
 ) -> None:
     """Ctrl-C exits 130, as a shell expects of an interrupted command; Ctrl-D is an error, 1."""
     del day["TRULIOO_CLIENT_SECRET"]
-    prompt = f"client secret for {DEV_ID} at {host(dev)}: "
+    prompt = f"client secret for {DEV_ID} at {dev.token_url}: "
     command = [find_http(), "-b", "-A", "trulioo", "-a", DEV_ID, dev.url + "/x"]
     code, screen = run_on_a_terminal(command, day, prompt=prompt, answer=key)
     assert code == status, screen
     after = re.sub(r"\x1b\[[0-9;]*m|\^C|\^D", "", screen.split(prompt, 1)[1])  # colours, echoed keys
-    assert one_line(after) == said.format(whose=f"client '{DEV_ID}' at {host(dev)}")
+    assert one_line(after) == said.format(whose=f"client '{DEV_ID}' at {dev.token_url}")
     assert dev.fake.token_requests == 0
 
 
@@ -208,7 +204,7 @@ def test_a_body_on_stdin_is_never_read_as_the_secret(dev: RunningServer, day: di
     result = run_http(["-b", "-A", "trulioo", "-a", DEV_ID, "POST", dev.url + "/x"], day, stdin=b'{"a": 1}')
     assert result.returncode == 1
     assert one_line(result.stderr).startswith(
-        f"http: error: ConfigurationError: no client secret for client '{DEV_ID}' at {host(dev)}, and no "
+        f"http: error: ConfigurationError: no client secret for client '{DEV_ID}' at {dev.token_url}, and no "
         "terminal to ask on: "
     )
     assert dev.fake.token_requests == 0
@@ -275,7 +271,7 @@ def test_a_profiles_file_others_can_write_is_refused_whatever_it_holds(
 # --- logs ---------------------------------------------------------------------------------------
 
 
-def test_every_decision_names_profile_client_and_token_host(dev: RunningServer, day: dict[str, str]) -> None:
+def test_every_decision_names_profile_client_and_token_url(dev: RunningServer, day: dict[str, str]) -> None:
     day["TRULIOO_LOG"] = "info"
     result = run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day)
     lines = result.stderr.splitlines()
@@ -443,7 +439,7 @@ def test_status_check_exits_0_only_for_a_token_the_plugin_would_send(
     cache_entry(cache_dir, prod, "someone-else", lived=60, left=3500)  # not the chosen client's
     result = companion(["status", "--check", "--profile", "prod"], day)
     assert (result.returncode, result.stderr) == (code, "")
-    whose = f"client '{PROD_ID}' at {host(prod)} (profile prod)"
+    whose = f"client '{PROD_ID}' at {prod.token_url} (profile prod)"
     assert one_line(result.stdout).startswith(line.format(whose=whose, fp=fp))
 
 
@@ -454,7 +450,7 @@ def test_status_check_fails_for_a_token_another_secret_fetched(
     fp = cache_entry(cache_dir, prod, PROD_ID, lived=60, left=3500, secret="an old secret")
     result = companion(["status", "--check", "--profile", "prod"], day)
     assert result.returncode == 1
-    whose = f"client '{PROD_ID}' at {host(prod)} (profile prod)"
+    whose = f"client '{PROD_ID}' at {prod.token_url} (profile prod)"
     assert one_line(result.stdout).startswith(f"fetched with another secret: token …{fp} for {whose}")
 
 
@@ -479,7 +475,7 @@ def test_login_checks_and_keeps_the_secret_and_logout_removes_it(
     login = companion(["login", "--profile", "dev", "--secret-stdin"], day, stdin=DEV_SECRET + "\n")
     assert (login.returncode, login.stderr) == (0, "")
     assert login.stdout == (
-        f"logged in client '{DEV_ID}' at {host(dev)} (profile dev): the secret works and is kept in the "
+        f"logged in client '{DEV_ID}' at {dev.token_url} (profile dev): the secret works and is kept in the "
         "keyring (keyrings.alt.file.PlaintextKeyring)\n"
     )
     keyring_file = Path(day["XDG_DATA_HOME"]) / "python_keyring" / "keyring_pass.cfg"
@@ -498,7 +494,7 @@ def test_login_checks_and_keeps_the_secret_and_logout_removes_it(
     assert (logout.returncode, logout.stdout) == (
         0,
         (
-            f"logged out client '{DEV_ID}' at {host(dev)} (profile dev): removed the secret from the "
+            f"logged out client '{DEV_ID}' at {dev.token_url} (profile dev): removed the secret from the "
             "keyring, and 1 cached token\n"
         ),
     )
@@ -550,7 +546,7 @@ def test_login_asks_on_the_terminal(dev: RunningServer, day: dict[str, str]) -> 
     code, screen = run_on_a_terminal(
         [find_http("httpie-trulioo"), "login", "--profile", "dev"],
         day,
-        prompt=f"client secret for {DEV_ID} at {host(dev)}: ",
+        prompt=f"client secret for {DEV_ID} at {dev.token_url}: ",
         answer=DEV_SECRET,
     )
     assert code == 0, screen

@@ -11,7 +11,6 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -197,7 +196,7 @@ def test_a_revoked_token_is_replaced_and_the_request_sent_once_more(
     assert json.loads(result.stdout)["path"] == "/api/items"
     assert dot.token_requests() - before == 1
     log = result.stderr.splitlines()
-    context = f"[client {env['TRULIOO_CLIENT_ID']} @ {urlsplit(env['TRULIOO_TOKEN_URL']).netloc}]"
+    context = f"[client {env['TRULIOO_CLIENT_ID']} @ {env['TRULIOO_TOKEN_URL']}]"
     (resent,) = [line for line in log if "(401)" in line]
     assert re.fullmatch(
         rf"httpie-trulioo: {re.escape(context)} token …\w{{6}} was refused \(401\); got a new one "

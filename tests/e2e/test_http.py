@@ -277,9 +277,9 @@ def test_missing_secret_without_a_terminal_is_a_clear_error(
     server: RunningServer, http_env: dict[str, str]
 ) -> None:
     line = one_error_line(run_http(["-A", "trulioo", "-a", CLIENT_ID, server.url + "/x"], http_env))
-    host = server.url.split("://")[1]
     assert line == (
-        f"http: error: ConfigurationError: no client secret for client '{CLIENT_ID}' at {host}, and no "
+        f"http: error: ConfigurationError: no client secret for client '{CLIENT_ID}' at {server.token_url}, "
+        "and no "
         f"terminal to ask on: pass --auth={CLIENT_ID}:SECRET, set TRULIOO_CLIENT_SECRET, or keep it in "
         "the OS keyring: httpie-trulioo login."
     )
@@ -400,11 +400,10 @@ def test_a_warm_call_imports_only_the_cached_token_path(
 def test_auth_with_only_the_client_id_prompts_on_the_terminal(
     server: RunningServer, http_env: dict[str, str]
 ) -> None:
-    host = server.url.split("://")[1]
     code, screen = run_on_a_terminal(
         [find_http(), "-b", "--pretty=none", "-A", "trulioo", "-a", CLIENT_ID, server.url + "/x"],
         http_env,
-        prompt=f"client secret for {CLIENT_ID} at {host}: ",
+        prompt=f"client secret for {CLIENT_ID} at {server.token_url}: ",
         answer=CLIENT_SECRET,
     )
     assert code == 0, screen

@@ -105,7 +105,7 @@ def test_token_prompts_for_a_missing_secret_on_a_terminal(server: RunningServer,
     code, screen = run_on_a_terminal(
         [find_http("httpie-trulioo"), "token"],
         env,
-        prompt=f"client secret for {CLIENT_ID} at {server.url.split('://')[1]}: ",
+        prompt=f"client secret for {CLIENT_ID} at {server.token_url}: ",
         answer=CLIENT_SECRET,
     )
     assert code == 0, screen

@@ -149,10 +149,6 @@ def in_utc() -> Iterator[None]:
     time.tzset()
 
 
-def host(server: RunningServer) -> str:
-    return server.url.split("://", 1)[1]
-
-
 # --- usage -----------------------------------------------------------------------------------------
 
 HELP = {
@@ -271,9 +267,9 @@ BAD_USAGE = {
     ),
     "login --secret": (["login", "--secret"], "httpie-trulioo: error: unrecognized arguments: --secret"),
     "logout --prof": (["logout", "--prof", "x"], "httpie-trulioo: error: unrecognized arguments: --prof x"),
-    "client and profile": (
-        ["clear", "--client-id", "a", "--profile", "b"],
-        "httpie-trulioo clear: error: argument --profile: not allowed with argument --client-id",
+    "-p without a name": (
+        ["status", "-p"],
+        "httpie-trulioo status: error: argument -p/--profile: expected one argument",
     ),
     **{
         f"--min-ttl {given}": (
@@ -366,20 +362,36 @@ def test_token_min_ttl_gets_a_token_that_lives_that_long_or_says_it_could_not(
 ) -> None:
     # Every token of the fake lives 3000 s.
     code, first, err = run(capsys, "token", "--min-ttl", "3000")
-    assert (code, err) == (0, "")  # it lives as long as asked: no warning
+    assert (code, err) == (0, "")  # it lives as long as asked
     assert run(capsys, "token", "--min-ttl", "600") == (0, first, "")
-    code, second, err = run(capsys, "token", "--min-ttl", "3500")
-    assert second not in ("", first)
-    assert (code, err) == (
-        0,
-        (
-            "httpie-trulioo: the token endpoint gave a token that lives 3000 s, less than the --min-ttl of "
-            "3500 s asked for.\n"
-        ),
+    too_long = (
+        "httpie-trulioo: error: --min-ttl 3500 s is longer than the token endpoint's tokens live "
+        "(3000 s, 50 min): ask for 3000 s or less.\n"
     )
+    # The cached token says how long the server's tokens live: no request is made for more.
+    assert run(capsys, "token", "--min-ttl", "3500") == (1, "", too_long)
+    assert client.fake.token_requests == 1
+    # A new token that lives less than asked is not printed either.
+    code, out, err = run(capsys, "token", "--refresh", "--min-ttl", "3500")
+    assert (code, out, err) == (1, "", too_long)
+    second = list(client.fake.issued)[-1]
+    assert second != first
     for seconds in ("0.5", "0"):
-        assert run(capsys, "token", "--min-ttl", seconds) == (0, second, "")
+        assert run(capsys, "token", "--min-ttl", seconds) == (0, f"{second}\n", "")
     assert client.fake.token_requests == 2
+
+
+def test_min_ttl_cannot_be_promised_for_a_token_without_expiry(
+    capsys: pytest.CaptureFixture[str], client: RunningServer
+) -> None:
+    client.fake.expires_in = None
+    client.fake.token_kind = "opaque"
+    code, out, err = run(capsys, "token", "--min-ttl", "60")
+    assert (code, out) == (1, "")
+    assert err.endswith(
+        "httpie-trulioo: error: the token endpoint gives tokens without an expiry, so none can be "
+        "promised to live --min-ttl 60 s; leave --min-ttl out.\n"
+    )
 
 
 def test_a_token_without_expiry_is_printed_with_one_warning_and_no_times(
@@ -388,7 +400,7 @@ def test_a_token_without_expiry_is_printed_with_one_warning_and_no_times(
     client.fake.expires_in = None
     client.fake.token_kind = "opaque"
     warning = (
-        f"httpie-trulioo: [client {CLIENT_ID} @ {host(client)}] the token endpoint gave no expiry (no "
+        f"httpie-trulioo: [client {CLIENT_ID} @ {client.token_url}] the token endpoint gave no expiry (no "
         "ExpiresIn, no JWT exp); the token is used for this call only.\n"
     )
     code, out, err = run(capsys, "token")
@@ -413,7 +425,7 @@ def test_token_without_a_secret_or_a_terminal_is_one_line_naming_the_ways_to_giv
         1,
         "",
         (
-            f"httpie-trulioo: error: no client secret for client '{CLIENT_ID}' at {host(client)}, and no "
+            f"httpie-trulioo: error: no client secret for client '{CLIENT_ID}' at {client.token_url}, and no "
             "terminal to ask on: set TRULIOO_CLIENT_SECRET, or keep it in the OS keyring: httpie-trulioo "
             "login.\n"
         ),
@@ -461,7 +473,7 @@ def test_token_asks_on_the_terminal_for_a_missing_secret(
     code, out, err = run(capsys, "token")
     (token,) = client.fake.issued
     assert (code, out, err) == (0, f"{token}\n", "")
-    assert prompts == [f"client secret for {CLIENT_ID} at {host(client)}: "]
+    assert prompts == [f"client secret for {CLIENT_ID} at {client.token_url}: "]
 
 
 # --- status ----------------------------------------------------------------------------------------
@@ -867,7 +879,7 @@ def test_status_check_exits_0_only_for_a_token_the_plugin_would_send(
     if times is not None:
         fp = store(cache_dir, TokenKey(OTHER_URL, SCOPE, "prod-client"), Token("prod", *times(now)), secret)
         store(cache_dir, TokenKey(OTHER_URL, SCOPE, "someone-else"), Token("x", now - 60, now + 3500))
-    whose = "client 'prod-client' at auth.example (profile prod)"
+    whose = f"client 'prod-client' at {OTHER_URL} (profile prod)"
     assert run(capsys, "status", "--check", "--profile", "prod") == (
         status,
         line.format(whose=whose, fp=fp) + "\n",
@@ -888,7 +900,7 @@ def test_status_check_without_a_profile_is_about_the_variables_client(
     fp = store(cache_dir, TokenKey(OTHER_URL, SCOPE, "dev-client"), Token("dev-token", now - 60, now + 3500))
     assert run(capsys, "status", "--check") == (
         0,
-        f"valid: token …{fp} for client 'dev-client' at auth.example, expires in 58 min\n",
+        f"valid: token …{fp} for client 'dev-client' at {OTHER_URL}, expires in 58 min\n",
         "",
     )
 
@@ -932,14 +944,26 @@ def test_clear_removes_one_client_s_tokens_or_every_token_and_the_leftovers(
     assert names(cache_dir) == {entry_name(mine), ours.name, theirs.name}  # whose a temp file was is unknown
     assert run(capsys, "clear") == (0, f"removed 1 cached token from {cache_dir}\n", "")
     assert names(cache_dir) == {theirs.name}
-    assert run(capsys, "clear") == (0, f"removed 0 cached tokens from {cache_dir}\n", "")
+    assert run(capsys, "clear") == (
+        1,
+        "",
+        f"httpie-trulioo: no cached tokens in {cache_dir}: nothing removed.\n",
+    )
 
 
-def test_clear_without_a_cache_folder_removes_nothing_and_makes_none(
+def test_clear_that_removes_nothing_says_so_and_exits_1(
     capsys: pytest.CaptureFixture[str], env: Path, cache_dir: Path
 ) -> None:
-    assert run(capsys, "clear") == (0, f"removed 0 cached tokens from {cache_dir}\n", "")
-    assert not cache_dir.exists()
+    nothing = f"httpie-trulioo: no cached tokens in {cache_dir}: nothing removed.\n"
+    assert run(capsys, "clear") == (1, "", nothing)
+    assert not cache_dir.exists()  # and makes no folder
+    store(cache_dir, TokenKey(OTHER_URL, SCOPE, "dev-client"), Token("t", LISTED_AT, LISTED_AT + 60))
+    assert run(capsys, "clear", "--client-id", "nosuch") == (
+        1,
+        "",
+        f"httpie-trulioo: no cached tokens of client 'nosuch' in {cache_dir}: nothing removed.\n",
+    )
+    assert names(cache_dir) == {entry_name(TokenKey(OTHER_URL, SCOPE, "dev-client"))}
 
 
 def test_clear_profile_removes_only_the_token_that_profile_gets(
@@ -950,9 +974,18 @@ def test_clear_profile_removes_only_the_token_that_profile_gets(
     kept = {TokenKey(OTHER_URL, "napi.api", "dev-client"), TokenKey(OTHER_URL, SCOPE, "prod-client")}
     for key in (TokenKey(OTHER_URL, SCOPE, "dev-client"), *kept):
         store(cache_dir, key, token)
+    whose = f"client 'dev-client' at {OTHER_URL} (profile dev)"
+    assert run(capsys, "clear", "-p", "@dev", "--client-id", "nosuch") == (
+        1,
+        "",
+        (
+            f"httpie-trulioo: no cached tokens of client 'nosuch' at {OTHER_URL} (profile dev) "
+            f"in {cache_dir}: nothing removed.\n"
+        ),
+    )  # the profile's token URL and scope, another client
     assert run(capsys, "clear", "--profile", "dev") == (
         0,
-        f"removed 1 cached token of profile 'dev' from {cache_dir}\n",
+        f"removed 1 cached token of {whose} from {cache_dir}\n",
         "",
     )
     assert names(cache_dir) == {entry_name(key) for key in kept}
@@ -1015,8 +1048,8 @@ def test_login_checks_the_secret_keeps_it_in_the_keyring_and_logout_takes_it_awa
     assert run(capsys, "login", "--secret-stdin") == (
         0,
         (
-            f"logged in client '{CLIENT_ID}' at {host(client)}: the secret works and is kept in the keyring "
-            "(keyrings.alt.file.PlaintextKeyring)\n"
+            f"logged in client '{CLIENT_ID}' at {client.token_url}: the secret works and is kept in the "
+            "keyring (keyrings.alt.file.PlaintextKeyring)\n"
         ),
         "",
     )
@@ -1031,8 +1064,8 @@ def test_login_checks_the_secret_keeps_it_in_the_keyring_and_logout_takes_it_awa
     assert run(capsys, "logout") == (
         0,
         (
-            f"logged out client '{CLIENT_ID}' at {host(client)}: removed the secret from the keyring, and 1 "
-            "cached token\n"
+            f"logged out client '{CLIENT_ID}' at {client.token_url}: removed the secret from the keyring, "
+            "and 1 cached token\n"
         ),
         "",
     )
@@ -1043,7 +1076,7 @@ def test_login_checks_the_secret_keeps_it_in_the_keyring_and_logout_takes_it_awa
         "",
         (
             "httpie-trulioo: not logged in: no secret in the keyring and no cached token for client "
-            f"'{CLIENT_ID}' at {host(client)}.\n"
+            f"'{CLIENT_ID}' at {client.token_url}.\n"
         ),
     )
 
@@ -1060,8 +1093,8 @@ def test_login_takes_the_secret_it_is_given_not_a_variable_s(
     assert run(capsys, "login", "--secret-stdin") == (
         0,
         (
-            f"logged in client '{CLIENT_ID}' at {host(server)} (profile dev): the secret works and is kept "
-            "in the keyring (keyrings.alt.file.PlaintextKeyring)\n"
+            f"logged in client '{CLIENT_ID}' at {server.token_url} (profile dev): the secret works and is "
+            "kept in the keyring (keyrings.alt.file.PlaintextKeyring)\n"
         ),
         "",
     )
@@ -1075,17 +1108,17 @@ def test_login_with_a_profile_asks_on_the_terminal_and_logout_forgets_that_clien
     assert run(capsys, "login", "--profile", "dev") == (
         0,
         (
-            f"logged in client 'dev-client' at {host(dev)} (profile dev): the secret works and is kept in "
-            "the keyring (keyrings.alt.file.PlaintextKeyring)\n"
+            f"logged in client 'dev-client' at {dev.token_url} (profile dev): the secret works and is kept "
+            "in the keyring (keyrings.alt.file.PlaintextKeyring)\n"
         ),
         "",
     )
-    assert prompts == [f"client secret for dev-client at {host(dev)}: "]
+    assert prompts == [f"client secret for dev-client at {dev.token_url}: "]
     assert kept_secret(dev.token_url, "dev-client") == "dev-s3cret"
     assert run(capsys, "logout", "--profile", "dev") == (
         0,
         (
-            f"logged out client 'dev-client' at {host(dev)} (profile dev): removed the secret from the "
+            f"logged out client 'dev-client' at {dev.token_url} (profile dev): removed the secret from the "
             "keyring, and 1 cached token\n"
         ),
         "",
@@ -1184,7 +1217,7 @@ def test_logout_says_what_it_took_away_and_fails_when_there_was_nothing(
     ours, theirs = leftovers(cache_dir, cache_dir / entry_name(next(iter(kept))))
     assert run(capsys, "logout") == (
         0,
-        "logged out client 'dev-client' at auth.example: no secret was in the keyring, and 2 cached tokens\n",
+        f"logged out client 'dev-client' at {OTHER_URL}: no secret was in the keyring, and 2 cached tokens\n",
         "",
     )
     assert names(cache_dir) == {*(entry_name(key) for key in kept), ours.name, theirs.name}
@@ -1193,7 +1226,7 @@ def test_logout_says_what_it_took_away_and_fails_when_there_was_nothing(
     assert run(capsys, "logout") == (
         0,
         (
-            "logged out client 'dev-client' at auth.example: removed the secret from the keyring, and 0 "
+            f"logged out client 'dev-client' at {OTHER_URL}: removed the secret from the keyring, and 0 "
             "cached tokens\n"
         ),
         "",

@@ -141,9 +141,9 @@ def test_an_exported_secret_is_never_paired_with_a_profile_chosen_by_name(
     with pytest.raises(ConfigurationError) as caught:
         resolve(choice, prompt=lambda client_id, token_url: None)
     assert str(caught.value) == (
-        "no client secret for client 'dev-client' at auth-api-primary.dev.trulioo.com (profile dev), "
-        "and no terminal to ask on (TRULIOO_CLIENT_SECRET is not for profile 'dev': it names its own "
-        "client): set DEV_SECRET (the profile's secret_env), or keep it in the OS keyring: "
+        "no client secret for client 'dev-client' at https://auth-api-primary.dev.trulioo.com/connect/token "
+        "(profile dev), and no terminal to ask on (TRULIOO_CLIENT_SECRET is not for profile 'dev': it "
+        "names its own client): set DEV_SECRET (the profile's secret_env), or keep it in the OS keyring: "
         "httpie-trulioo login --profile dev."
     )
     assert "exported-secret" not in str(caught.value)
@@ -248,8 +248,9 @@ def test_no_client_id_without_a_profile_names_every_way_to_give_one() -> None:
             {"client_id": "c"},
             None,
             (
-                "no client secret for client 'c' at auth-api.trulioo.com: pass --auth=c:SECRET, set "
-                "TRULIOO_CLIENT_SECRET, or keep it in the OS keyring: httpie-trulioo login."
+                "no client secret for client 'c' at https://auth-api.trulioo.com/connect/token: "
+                "pass --auth=c:SECRET, set TRULIOO_CLIENT_SECRET, or keep it in the OS keyring: "
+                "httpie-trulioo login."
             ),
         ),
         (
@@ -257,8 +258,8 @@ def test_no_client_id_without_a_profile_names_every_way_to_give_one() -> None:
             None,
             None,
             (
-                "no client secret for client 'c' at auth-api.trulioo.com: set TRULIOO_CLIENT_SECRET, or keep "
-                "it in the OS keyring: httpie-trulioo login."
+                "no client secret for client 'c' at https://auth-api.trulioo.com/connect/token: "
+                "set TRULIOO_CLIENT_SECRET, or keep it in the OS keyring: httpie-trulioo login."
             ),
         ),
         (
@@ -266,8 +267,9 @@ def test_no_client_id_without_a_profile_names_every_way_to_give_one() -> None:
             None,
             "only",
             (
-                "no client secret for client 'only-client' at auth-api-primary.dev.trulioo.com "
-                "(profile only): keep it in the OS keyring: httpie-trulioo login --profile only."
+                "no client secret for client 'only-client' at "
+                "https://auth-api-primary.dev.trulioo.com/connect/token (profile only): keep it in the "
+                "OS keyring: httpie-trulioo login --profile only."
             ),
         ),
     ],
@@ -294,7 +296,7 @@ def test_where_the_secret_came_from_is_logged_once_and_not_for_one_passed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="httpie_trulioo")
-    context = "[client c @ auth-api.trulioo.com]"
+    context = "[client c @ https://auth-api.trulioo.com/connect/token]"
     exported = Credentials(choose({"TRULIOO_CLIENT_ID": "c", "TRULIOO_CLIENT_SECRET": "s"}))
     exported.read_secret()
     passed = Credentials(choose({}, arguments={"client_id": "c"}), client_secret="s")
@@ -310,14 +312,16 @@ def test_where_the_secret_came_from_is_logged_once_and_not_for_one_passed(
     ]
 
 
-def test_context_names_profile_client_and_token_host(profiles: Path) -> None:
+def test_context_names_profile_client_and_token_url_with_its_path(profiles: Path) -> None:
     found = resolve(choose({"TRULIOO_CONFIG_FILE": str(profiles), "DEV_SECRET": "s"}, profile="dev"))
-    assert found.context == "[profile dev, client dev-client @ auth-api-primary.dev.trulioo.com]"
+    assert found.context == (
+        "[profile dev, client dev-client @ https://auth-api-primary.dev.trulioo.com/connect/token]"
+    )
     other = resolve(
         choose({"TRULIOO_TOKEN_URL": "http://127.0.0.1:8765/connect/token"}, arguments={"client_id": "c"}),
         client_secret="s",
     )
-    assert other.context == "[client c @ 127.0.0.1:8765]"
+    assert other.context == "[client c @ http://127.0.0.1:8765/connect/token]"
 
 
 # A call through the plugin with the secret in --auth; nothing listens on port 9, so its token
@@ -541,7 +545,9 @@ def test_a_keyring_login_is_sent_only_to_the_token_url_it_was_kept_for(keyring_f
     at_dev = resolve(choose({"TRULIOO_CLIENT_ID": "c", "TRULIOO_TOKEN_URL": DEV_URL}))
     assert (at_dev.client_secret, at_dev.sources["secret"]) == ("kept-for-dev", "keyring")
     elsewhere = choose({"TRULIOO_CLIENT_ID": "c", "TRULIOO_TOKEN_URL": "http://127.0.0.1:9999/connect/token"})
-    with pytest.raises(ConfigurationError, match=r"^no client secret for client 'c' at 127\.0\.0\.1:9999"):
+    with pytest.raises(
+        ConfigurationError, match=r"^no client secret for client 'c' at http://127\.0\.0\.1:9999/"
+    ):
         resolve(elsewhere, prompt=lambda client_id, token_url: None)
 
 

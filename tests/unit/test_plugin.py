@@ -190,7 +190,7 @@ def test_a_secret_no_source_has_is_asked_for_on_the_terminal(
     monkeypatch.setattr(secret_sources, "can_prompt", lambda: True)
     monkeypatch.setattr(getpass, "getpass", person)
     assert get(server, TruliooAuthPlugin().get_auth(CLIENT_ID, None)).status_code == 200
-    assert prompts == [f"client secret for {CLIENT_ID} at {server.url.split('://', 1)[1]}: "]
+    assert prompts == [f"client secret for {CLIENT_ID} at {server.token_url}: "]
     assert server.fake.token_forms == [token_form()]
 
 

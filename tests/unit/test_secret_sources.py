@@ -333,9 +333,6 @@ def test_a_system_without_o_noctty_opens_the_terminal_to_read_and_write(
     assert terminal.opened == [("/dev/tty", os.O_RDWR)]
 
 
-DEV_HOST = "auth-api-primary.dev.trulioo.com"
-
-
 def person_answering(monkeypatch: pytest.MonkeyPatch, answer: str | BaseException) -> list[str]:
     """A person at the terminal who types ``answer`` (or presses Ctrl-D, Ctrl-C); the prompts they saw."""
     prompts: list[str] = []
@@ -355,7 +352,7 @@ def test_the_prompt_names_the_client_and_host_and_gives_the_answer(
 ) -> None:
     prompts = person_answering(monkeypatch, "s3cret typed")
     assert ask_on_terminal("my-client", DEV_URL) == "s3cret typed"
-    assert prompts == [f"client secret for my-client at {DEV_HOST}: "]
+    assert prompts == [f"client secret for my-client at {DEV_URL}: "]
     assert terminal.shown() == b""
 
 
@@ -372,7 +369,7 @@ def test_a_prompt_cancelled_is_one_line_on_a_line_of_its_own(
     person_answering(monkeypatch, answer)
     with pytest.raises(PromptCancelled) as caught:
         ask_on_terminal("my-client", DEV_URL)
-    assert str(caught.value) == f"no client secret for client 'my-client' at {DEV_HOST}: {why}."
+    assert str(caught.value) == f"no client secret for client 'my-client' at {DEV_URL}: {why}."
     assert terminal.shown() == shown
     line_ended = [("/dev/tty", os.O_WRONLY | getattr(os, "O_NOCTTY", 0))] if shown else []
     assert terminal.opened[1:] == line_ended  # after can_prompt's look
@@ -386,7 +383,7 @@ def test_ctrl_c_at_the_prompt_is_one_line_and_stays_an_interrupt(
     with caplog.at_level(logging.ERROR, logger="httpie_trulioo"), pytest.raises(KeyboardInterrupt):
         ask_on_terminal("my-client", DEV_URL)
     assert [record.getMessage() for record in caplog.records] == [
-        f"no client secret for client 'my-client' at {DEV_HOST}: the prompt was interrupted (Ctrl-C)."
+        f"no client secret for client 'my-client' at {DEV_URL}: the prompt was interrupted (Ctrl-C)."
     ]
     assert terminal.shown() == b"\n"  # the line starts a line of its own
 
