@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 CLAIMS = ("scope", "aud", "client_id", "exp")
+# exec replaces this process with the command where the system can (signals and the exit status
+# are then the command's own); Windows has no such call, so the command runs as a child there.
+REPLACE_PROCESS = os.name == "posix"
+TOKEN_VARIABLE = "TRULIOO_TOKEN"  # noqa: S105 - a variable's name: where exec puts the token for the command it runs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,6 +110,26 @@ def _parser() -> argparse.ArgumentParser:
         help="get a new token unless the cached one lives at least this long",
     )
     token.set_defaults(run=_token)
+
+    run = commands.add_parser(
+        "exec",
+        allow_abbrev=False,
+        parents=[choosing],
+        help="run a command with a valid token in TRULIOO_TOKEN",
+        usage="%(prog)s [-h] [-p NAME] [--client-id ID] [--min-ttl SECONDS] -- COMMAND [ARG ...]",
+        description="Run COMMAND (no shell) with a valid bearer token, cached or fetched, in its "
+        "environment as TRULIOO_TOKEN, e.g. httpie-trulioo exec -- newman run suite.json "
+        '--env-var "token=$TRULIOO_TOKEN"; exit with its exit status.',
+    )
+    run.add_argument(
+        "--min-ttl",
+        metavar="SECONDS",
+        type=_seconds,
+        default=0.0,
+        help="get a new token unless the cached one lives at least this long (a long test run)",
+    )
+    run.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    run.set_defaults(run=_exec)
 
     status = commands.add_parser(
         "status",
@@ -202,13 +226,7 @@ def _credentials(args: argparse.Namespace, **kwargs: Any) -> Credentials:
 
 
 def _token(args: argparse.Namespace) -> int:
-    provider = Provider(_credentials(args, prompt=ask_on_terminal))
-    if args.min_ttl and not args.refresh:
-        # A cached token says how long the server's tokens live: no request for one it cannot give.
-        _refuse_a_min_ttl_beyond(provider.cached()[0], args.min_ttl)
-    token, _ = provider.token(min_ttl=args.min_ttl, renew=args.refresh)
-    if args.min_ttl:
-        _refuse_a_min_ttl_beyond(token, args.min_ttl)
+    token, provider = _valid_token(args)
     expires_in = int(token.expires_at - time.time()) if token.expires_at is not None else None
     if not args.json:
         print(token.access_token)
@@ -225,6 +243,40 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exec(args: argparse.Namespace) -> int:
+    argv = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not argv:
+        raise ConfigurationError("exec needs a command to run: httpie-trulioo exec -- COMMAND [ARG ...].")
+    token = _valid_token(args)[0].access_token
+    environ = {**os.environ, TOKEN_VARIABLE: token}
+    sys.stdout.flush()
+    try:
+        if REPLACE_PROCESS:
+            os.execvpe(argv[0], argv, environ)  # noqa: S606 - the user's own command, without a shell
+        import subprocess  # noqa: PLC0415 - only exec on Windows needs it
+
+        return subprocess.run(argv, env=environ, check=False).returncode  # noqa: S603 - likewise
+    except OSError as exc:
+        missing = isinstance(exc, FileNotFoundError)
+        reason = "no such program" if missing else exc.strerror or type(exc).__name__
+        print(f"httpie-trulioo: error: cannot run {argv[0]!r}: {reason}.", file=sys.stderr)
+        return 127 if missing else 126  # as a shell says "not found" and "cannot execute"
+
+
+def _valid_token(args: argparse.Namespace) -> tuple[Token, Provider]:
+    """The token ``token`` and ``exec`` give, living ``--min-ttl`` seconds more; and its provider."""
+    provider = Provider(_credentials(args, prompt=ask_on_terminal))
+    min_ttl = args.min_ttl
+    renew = getattr(args, "refresh", False)
+    if min_ttl and not renew:
+        # A cached token says how long the server's tokens live: no request for one it cannot give.
+        _refuse_a_min_ttl_beyond(provider.cached()[0], min_ttl)
+    token, _ = provider.token(min_ttl=min_ttl, renew=renew)
+    if min_ttl:
+        _refuse_a_min_ttl_beyond(token, min_ttl)
+    return token, provider
+
+
 def _refuse_a_min_ttl_beyond(token: Token | None, min_ttl: float) -> None:
     """Refuse a ``--min-ttl`` longer than the token endpoint's tokens live: no token could meet it."""
     if token is None:
@@ -234,7 +286,7 @@ def _refuse_a_min_ttl_beyond(token: Token | None, min_ttl: float) -> None:
             f"the token endpoint gives tokens without an expiry, so none can be promised to live "
             f"--min-ttl {min_ttl:g} s; leave --min-ttl out."
         )
-    lifetime = round(token.expires_at - token.obtained_at)  # a JWT's exp is in whole seconds
+    lifetime = math.ceil(token.expires_at - token.obtained_at)  # a JWT exp is in whole seconds
     if min_ttl > lifetime:
         raise TruliooError(
             f"--min-ttl {min_ttl:g} s is longer than the token endpoint's tokens live "

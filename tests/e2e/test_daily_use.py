@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from fake_trulioo import FakeTrulioo, RunningServer
 from harness import find_http, http_environment, run_on_a_terminal
-from helpers import context_of, posix_only, run_http
+from helpers import PYTHON, context_of, posix_only, run_http
 
 from httpie_trulioo.cache import TokenCache, TokenKey
 from httpie_trulioo.token import Token
@@ -345,17 +345,51 @@ def test_token_refresh_replaces_a_revoked_token(dev: RunningServer, day: dict[st
     assert dev.fake.token_requests == 2
 
 
-def test_token_min_ttl_refreshes_a_token_that_lives_less(dev: RunningServer, day: dict[str, str]) -> None:
+def test_token_min_ttl_beyond_the_server_s_lifetime_is_one_line_and_no_request(
+    dev: RunningServer, day: dict[str, str]
+) -> None:
     first = companion(["token"], day).stdout.strip()
     assert companion(["token", "--min-ttl", "600"], day).stdout.strip() == first
     longer = companion(["token", "--min-ttl", "7200"], day)
-    assert longer.stdout.strip() not in ("", first)
+    assert (longer.returncode, longer.stdout) == (1, "")
     assert re.fullmatch(
-        r"httpie-trulioo: the token endpoint gave a token that lives \d+ s, less than the --min-ttl of "
-        r"7200 s asked for\.\n",
+        r"httpie-trulioo: error: --min-ttl 7200 s is longer than the token endpoint's tokens live "
+        r"\(\d+ s, [\d.]+ (min|h)\): ask for \d+ s or less\.\n",
         longer.stderr,
     )
-    assert dev.fake.token_requests == 2
+    assert dev.fake.token_requests == 1  # the cached token told how long they live
+
+
+# --- httpie-trulioo exec ------------------------------------------------------------------------
+
+SHOW_TOKEN = "import os, sys; print(os.environ['TRULIOO_TOKEN']); sys.exit(int(sys.argv[1]))"
+
+
+def test_exec_runs_a_command_with_the_token_and_exits_with_its_status(
+    dev: RunningServer, day: dict[str, str]
+) -> None:
+    result = companion(["exec", "-p", "@dev", "--", PYTHON, "-c", SHOW_TOKEN, "3"], day)
+    assert (result.returncode, result.stderr) == (3, "")
+    (token,) = dev.fake.issued
+    assert result.stdout == f"{token}\n"
+    again = companion(["exec", "--", PYTHON, "-c", SHOW_TOKEN, "0"], day)  # the variables: the same client
+    assert (again.returncode, again.stdout) == (0, f"{token}\n")  # the cached one
+    assert dev.fake.token_requests == 1
+
+
+def test_exec_of_a_missing_program_or_no_program_is_one_line(dev: RunningServer, day: dict[str, str]) -> None:
+    missing = companion(["exec", "--", "no-such-program-here"], day)
+    assert (missing.returncode, missing.stdout, missing.stderr) == (
+        127,
+        "",
+        "httpie-trulioo: error: cannot run 'no-such-program-here': no such program.\n",
+    )
+    nothing = companion(["exec"], day)
+    assert (nothing.returncode, nothing.stdout, nothing.stderr) == (
+        1,
+        "",
+        "httpie-trulioo: error: exec needs a command to run: httpie-trulioo exec -- COMMAND [ARG ...].\n",
+    )
 
 
 def test_token_without_a_secret_never_suggests_http_options(day: dict[str, str]) -> None:

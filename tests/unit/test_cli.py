@@ -1287,3 +1287,76 @@ def test_status_and_clear_trust_only_what_reading_trusts(
     assert not entry.exists()
     assert all(path.is_symlink() or path.exists() for path in planted.values())
     assert (cache_dir.parent / "elsewhere.json").exists()
+
+
+# --- exec ----------------------------------------------------------------------------------------
+
+
+def test_exec_replaces_itself_with_the_command_and_the_token_in_its_environment(
+    capsys: pytest.CaptureFixture[str], client: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[tuple[str, list[str], dict[str, str]]] = []
+
+    def execvpe(program: str, argv: list[str], environ: dict[str, str]) -> None:
+        ran.append((program, argv, environ))
+        raise SystemExit(0)  # the command ran in this process's place
+
+    monkeypatch.setattr(cli, "REPLACE_PROCESS", True)
+    monkeypatch.setattr(os, "execvpe", execvpe)
+    with pytest.raises(SystemExit):
+        main(["exec", "--", "newman", "run", "--", "suite.json"])
+    ((program, argv, environ),) = ran
+    (token,) = client.fake.issued
+    assert (program, argv, environ["TRULIOO_TOKEN"]) == (
+        "newman",
+        ["newman", "run", "--", "suite.json"],
+        token,
+    )
+    assert {name: value for name, value in environ.items() if name != "TRULIOO_TOKEN"} == dict(os.environ)
+    with pytest.raises(SystemExit):
+        main(["exec", "newman"])  # the -- may be left out when the command has no options
+    assert ran[-1][1] == ["newman"]
+
+
+def test_exec_on_windows_runs_the_command_and_gives_its_exit_status(
+    capsys: pytest.CaptureFixture[str], client: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "REPLACE_PROCESS", False)  # as on Windows
+    code = main(
+        ["exec", "--", sys.executable, "-c", "import os, sys; sys.exit(len(os.environ['TRULIOO_TOKEN']))"]
+    )
+    (token,) = client.fake.issued
+    assert code == len(token) % 256
+
+
+@pytest.mark.parametrize(("program", "code", "why"), [("no-such-program-x", 127, "no such program")])
+def test_exec_of_a_program_that_cannot_run_is_one_line(
+    capsys: pytest.CaptureFixture[str], client: RunningServer, program: str, code: int, why: str
+) -> None:
+    assert run(capsys, "exec", "--", program) == (
+        code,
+        "",
+        f"httpie-trulioo: error: cannot run {program!r}: {why}.\n",
+    )
+
+
+def test_exec_of_a_file_that_is_not_a_program_exits_126(
+    capsys: pytest.CaptureFixture[str], client: RunningServer, tmp_path: Path
+) -> None:
+    script = tmp_path / "notes.txt"
+    script.write_text("not a program\n")
+    code, out, err = run(capsys, "exec", "--", str(script))
+    assert (code, out) == (126, "")
+    assert err == f"httpie-trulioo: error: cannot run {str(script)!r}: Permission denied.\n"
+
+
+def test_exec_without_a_command_is_one_line(
+    capsys: pytest.CaptureFixture[str], client: RunningServer
+) -> None:
+    for args in (["exec"], ["exec", "--"]):
+        assert run(capsys, *args) == (
+            1,
+            "",
+            "httpie-trulioo: error: exec needs a command to run: httpie-trulioo exec -- COMMAND [ARG ...].\n",
+        )
+    assert client.fake.token_requests == 0  # nothing to run: no token fetched
