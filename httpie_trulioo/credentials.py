@@ -70,6 +70,11 @@ class Choice:
         """The chosen profile's name."""
         return self.settings.profile
 
+    def place(self, key: str) -> str:
+        """Where the chosen profile sets ``key``: ``profile dev (~/.config/httpie-trulioo/config.toml:5)``."""
+        where = getattr(self.values, "where", None)
+        return where(key) if where is not None else f"profile {self.profile}"
+
     def variable(self, name: str) -> str | None:
         """A variable's value, unless the profile chosen by name beats it or it is blank."""
         value = self.environ.get(name)
@@ -96,12 +101,14 @@ def choose(
 
         raise ConfigurationError("the profile name is empty: write -a @NAME or --profile NAME.")
     name = (profile or "").strip() if by_name else environ.get(_PROFILE_VARIABLE, "").strip() or None
-    values: dict[str, object] = {}
+    values: Mapping[str, object] = {}
+    where = None
     owned: set[str] = set()
     if name:
         from .profiles import SECRET_KEYS, load_profile  # noqa: PLC0415 - only a call with a profile reads the file
 
         values = load_profile(environ, name, by_name=by_name)
+        where = values.where
         owned = {_variable_of(key) for key in values if key not in SECRET_KEYS}
         if any(key in values for key in ("client_id", *SECRET_KEYS)):
             owned.add(_SECRET_VARIABLE)  # the profile says whose secret it needs, or where it is
@@ -121,7 +128,7 @@ def choose(
             name,
         )
     applying = {key: value for key, value in environ.items() if key not in beaten} if beaten else environ
-    settings = load_settings(applying, profile=values, profile_name=name, **given)
+    settings = load_settings(applying, profile=values, profile_name=name, where=where, **given)
     return Choice(settings, values, environ, beaten)
 
 
@@ -286,7 +293,7 @@ def _secret_read(choice: Choice, client_id: str, prompt: SecretPrompt | None) ->
     command = _text_of(choice.values, "secret_cmd")
     if command:
         _refuse_a_token_url_from_elsewhere(choice, "secret_cmd")
-        owner = f"the secret_cmd of profile {profile!r}"
+        owner = f"the secret_cmd of {choice.place('secret_cmd')}"
         secret = run_secret_command(command, timeout=settings.timeout, owner=owner)
         return secret, f"profile {profile} secret_cmd"
     stored = read_keyring(settings.token_url, client_id)

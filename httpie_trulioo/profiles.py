@@ -39,6 +39,31 @@ _MAY_BE_EMPTY = frozenset(
 )
 
 
+class Profile(dict[str, object]):
+    """A checked profile's keys and values, and where in the profiles file each is set."""
+
+    __slots__ = ("name", "path", "text")
+
+    def __init__(self, name: str, path: str, text: str, values: Mapping[str, object]) -> None:
+        """Keep the values, and the file's path and text to place them in."""
+        super().__init__(values)
+        self.name = name
+        self.path = path
+        self.text = text
+
+    def where(self, key: str) -> str:
+        """``profile dev (~/.config/httpie-trulioo/config.toml:12)``: the line that sets ``key``."""
+        return f"profile {self.name} ({shown_path(self.path)}:{_line_of(self.text, key, self.name)})"
+
+
+def shown_path(path: str) -> str:
+    """A path for a message, the home folder written ``~``, as people type it."""
+    home = os.path.expanduser("~")
+    if home not in ("~", "/") and path.startswith(home + os.sep):
+        return "~" + path[len(home) :]
+    return path
+
+
 def config_file(environ: Mapping[str, str]) -> str:
     """The profiles file: TRULIOO_CONFIG_FILE (absolute, or from ``~``), else the user config folder's."""
     variable = BY_NAME["config_file"].variable
@@ -59,16 +84,14 @@ def others_may_write(info: os.stat_result) -> bool:
     return info.st_uid not in (0, getuid()) or bool(info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
 
 
-def load_profile(
-    environ: Mapping[str, str], name: str | None = None, *, by_name: bool = False
-) -> dict[str, object]:
+def load_profile(environ: Mapping[str, str], name: str | None = None, *, by_name: bool = False) -> Profile:
     """The profile ``name`` (else the one TRULIOO_PROFILE names), checked; {} when none is named.
 
     ``by_name`` says that the caller chose it (``-a @NAME``, ``--profile``), for the messages.
     """
     name = name if name is not None else environ.get(BY_NAME["profile"].variable, "").strip()
     if not name:
-        return {}
+        return Profile("", "", "", {})
     path = config_file(environ)
     chosen = "" if by_name else " (TRULIOO_PROFILE)"
     text, profiles = _read_profiles(path, f"no profile {name!r}{chosen}")
@@ -84,7 +107,7 @@ def load_profile(
     return _check_profile(path, text, name, profiles[name])
 
 
-def load_profiles(environ: Mapping[str, str]) -> dict[str, dict[str, object]]:
+def load_profiles(environ: Mapping[str, str]) -> dict[str, Profile]:
     """Every profile of the profiles file, checked; {} when there is no such file."""
     path = config_file(environ)
     if not os.path.exists(path):
@@ -174,7 +197,7 @@ def _refuse_if_others_can_write(path: str, info: os.stat_result) -> None:
         raise ConfigurationError(f"{path}: refusing {problem} ({fix}).")
 
 
-def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str, object]:
+def _check_profile(path: str, text: str, name: str, profile: object) -> Profile:
     if not isinstance(profile, dict):
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
@@ -210,7 +233,7 @@ def _check_profile(path: str, text: str, name: str, profile: object) -> dict[str
             )
         elif key == "auth_method":
             _check_auth_method(path, text, name, value)
-    return dict(profile)
+    return Profile(name, path, text, profile)
 
 
 def _check_auth_method(path: str, text: str, name: str, value: str) -> None:

@@ -99,7 +99,7 @@ def _text(value: Any, variable: str) -> str:
 
 
 def _token_url(value: Any, variable: str) -> str:
-    return check_token_url(str(value))
+    return check_token_url(str(value), variable)
 
 
 def _scope(value: Any, variable: str) -> str:
@@ -129,11 +129,7 @@ def _resource(value: Any, variable: str) -> str:
 
 
 def _api_hosts(value: Any, variable: str) -> tuple[str, ...]:
-    if isinstance(value, tuple):
-        source = "the api_hosts argument"  # checked and spelled as a variable's would be
-    else:
-        source = "the profile's api_hosts" if isinstance(value, list) else variable
-    return parse_api_hosts(value, source)
+    return parse_api_hosts(value, variable)
 
 
 def _seconds(least: float | None, most: float) -> Callable[[Any, str], float]:
@@ -262,7 +258,7 @@ class Settings:
     every setting does.
     """
 
-    __slots__ = (*(setting.name for setting in READ), "profile", "sources")
+    __slots__ = (*(setting.name for setting in READ), "_where", "profile", "sources")
     client_id: str | None
     token_url: str
     scope: str
@@ -279,16 +275,30 @@ class Settings:
     profile: str | None  # the chosen profile's name
     sources: dict[str, str]  # where each value came from: argument, a variable, "profile NAME", default
 
-    def __init__(self, values: Mapping[str, Any], profile: str | None, sources: dict[str, str]) -> None:
-        """Keep the values ``load_settings`` checked."""
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        profile: str | None,
+        sources: dict[str, str],
+        where: Callable[[str], str] | None = None,
+    ) -> None:
+        """Keep the values ``load_settings`` checked; ``where`` places a profile's key in its file."""
         for setting in READ:
             setattr(self, setting.name, values[setting.name])
         self.profile = profile
         self.sources = sources
+        self._where = where
+
+    def origin(self, name: str) -> str:
+        """What set a value, for a message: ``TRULIOO_SCOPE``, ``scope in profile dev (FILE:LINE)``.
+
+        A default is named by its variable: that is where to change it.
+        """
+        return _origin(BY_NAME[name], self.sources[name], self._where)
 
     def __repr__(self) -> str:
         """All the values, as keywords."""
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if name != "_where")
         return f"Settings({shown})"
 
     @property
@@ -338,12 +348,14 @@ def load_settings(
     *,
     profile: Mapping[str, object] | None = None,
     profile_name: str | None = None,
+    where: Callable[[str], str] | None = None,
     **arguments: Any,
 ) -> Settings:
     """Read and check every setting: arguments over variables over the profile over the defaults.
 
-    ``arguments`` are keyword values named as in ``SETTINGS``; None means not given. A bad value
-    is a one-line ConfigurationError naming its variable.
+    ``arguments`` are keyword values named as in ``SETTINGS``; None means not given. ``where``
+    places a key of the profile in its file (``profile dev (FILE:LINE)``). A bad value is a
+    one-line ConfigurationError naming what set it: its variable, or the profile's file and line.
     """
     unknown = set(arguments) - {setting.name for setting in READ}
     if unknown:
@@ -353,15 +365,28 @@ def load_settings(
     for setting in READ:
         value, source = pick(setting, arguments, environ, profile or {}, profile_name)
         assert setting.read is not None  # noqa: S101 - READ holds only rows with a reader
-        if isinstance(value, str) and not _is_utf8(value):
-            from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
+        if source == DEFAULT:
+            values[setting.name] = setting.default
+        else:
+            origin = _origin(setting, source, where)
+            if isinstance(value, str) and not _is_utf8(value):
+                from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
-            raise ConfigurationError(f"{setting.variable} is not valid UTF-8 text: set it again.")
-        values[setting.name] = setting.default if source == DEFAULT else setting.read(value, setting.variable)
+                raise ConfigurationError(f"{origin} is not valid UTF-8 text: set it again.")
+            values[setting.name] = setting.read(value, origin)
         sources[setting.name] = source
     if values["api_hosts"] is None:
         values["api_hosts"] = default_api_hosts(values["token_url"])
-    return Settings(values, profile_name, sources)
+    return Settings(values, profile_name, sources, where)
+
+
+def _origin(setting: Setting, source: str, where: Callable[[str], str] | None) -> str:
+    """What set a value, as messages name it (see ``Settings.origin``)."""
+    if source == ARGUMENT:
+        return f"the {setting.name} argument"
+    if source.startswith("profile "):
+        return f"{setting.name} in {where(setting.name) if where else source}"
+    return setting.variable if source == DEFAULT else source
 
 
 def _is_utf8(text: str) -> bool:

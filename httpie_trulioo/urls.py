@@ -52,8 +52,10 @@ def origin_of(url: str) -> Origin | None:
     return scheme, _normal_ip(parts.hostname.lower()), port or _DEFAULT_PORTS[scheme]
 
 
-def check_token_url(url: str) -> str:
+def check_token_url(url: str, where: str = "TRULIOO_TOKEN_URL") -> str:
     """Return ``url`` if the secret may be sent to it: https anywhere, plain http only to loopback.
+
+    ``where`` names what set it, for the messages: a variable, or a profile's file and line.
 
     The URL is read as requests and urllib3 will read it: a scheme, a host name or bracketed IPv6
     address, an optional port, then a path and query of visible ASCII. Anything else (user info,
@@ -64,7 +66,7 @@ def check_token_url(url: str) -> str:
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
         raise ConfigurationError(
-            "TRULIOO_TOKEN_URL holds a user name or password (the part before @); remove it: the "
+            f"{where} holds a user name or password (the part before @); remove it: the "
             "client id and secret go in --auth or TRULIOO_CLIENT_ID and TRULIOO_CLIENT_SECRET."
         )
     parts = _strict_parts(url)
@@ -72,7 +74,7 @@ def check_token_url(url: str) -> str:
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
         raise ConfigurationError(
-            f"TRULIOO_TOKEN_URL must be a plain https:// URL such as {DEFAULT_TOKEN_URL}, with no "
+            f"{where} must be a plain https:// URL such as {DEFAULT_TOKEN_URL}, with no "
             f"spaces, backslashes, fragment or non-ASCII characters; it is {shown_url(url)}."
         )
     scheme, host, port = parts
@@ -80,13 +82,13 @@ def check_token_url(url: str) -> str:
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
         raise ConfigurationError(
-            f"TRULIOO_TOKEN_URL must be an https:// URL with a valid port, such as {DEFAULT_TOKEN_URL}; "
+            f"{where} must be an https:// URL with a valid port, such as {DEFAULT_TOKEN_URL}; "
             f"it is {shown_url(url)}."
         )
     if host.startswith("[") and not _is_ip(host[1:-1]):
         from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
-        raise ConfigurationError(f"TRULIOO_TOKEN_URL has a bad IPv6 address; it is {shown_url(url)}.")
+        raise ConfigurationError(f"{where} has a bad IPv6 address; it is {shown_url(url)}.")
     if scheme == "http" and not is_loopback(host):
         from .errors import InsecureTokenURL  # noqa: PLC0415 - loaded only when raised
 

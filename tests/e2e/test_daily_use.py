@@ -242,9 +242,10 @@ def test_a_failing_secret_cmd_is_one_line_with_its_stderr_never_its_output(
     helper(tmp_path, day, "import sys; print('LEAKED-1'); sys.stderr.write('vault is locked'); sys.exit(2)")
     result = run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day)
     assert result.returncode == 1
+    profiles = Path(day["XDG_CONFIG_HOME"]) / "httpie-trulioo" / "config.toml"
     assert one_line(result.stderr) == (
-        "http: error: SecretCommandFailed: the secret_cmd of profile 'dev' exited with status 2: "
-        "vault is locked"
+        f"http: error: SecretCommandFailed: the secret_cmd of profile dev ({profiles}:5) exited with "
+        "status 2: vault is locked"
     )
     assert "LEAKED" not in result.stdout + result.stderr
     assert dev.fake.token_requests == 0

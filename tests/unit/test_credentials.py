@@ -579,6 +579,6 @@ def test_a_failing_secret_cmd_is_one_line_naming_its_profile(tmp_path: Path) -> 
     with pytest.raises(ConfigurationError) as caught:
         credentials.read_secret()
     assert str(caught.value) == (
-        "the secret_cmd of profile 'p' exited with status 3 (its output is not shown: run it yourself "
-        "to see why)."
+        f"the secret_cmd of profile p ({path}:4) exited with status 3 (its output is not shown: run it "
+        "yourself to see why)."
     )

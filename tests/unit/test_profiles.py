@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from types import SimpleNamespace
@@ -391,3 +392,39 @@ def test_a_key_named_like_its_profile_is_found_on_its_own_line(tmp_path: Path) -
         str(caught.value)
         == f"{environ['TRULIOO_CONFIG_FILE']}:3: scope in profile 'scope' must be a non-empty string."
     )
+
+
+def test_a_profile_knows_the_line_that_sets_each_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    environ = write(
+        tmp_path,
+        '# mine\n[profiles.qa]\nclient_id = "q"\n\n[profiles.dev]\nclient_id = "c"\n  scope = "napi.api"\n',
+    )
+    path = environ["TRULIOO_CONFIG_FILE"]
+    dev = load_profile(environ, "dev")
+    assert (dev.where("client_id"), dev.where("scope")) == (
+        f"profile dev ({path}:6)",
+        f"profile dev ({path}:7)",
+    )
+    assert load_profile(environ, "qa").where("client_id") == f"profile qa ({path}:3)"
+    monkeypatch.setenv("HOME", str(tmp_path))  # the file is under the home folder: named from ~
+    assert dev.where("scope") == f"profile dev (~{os.sep}{Path(path).relative_to(tmp_path)}:7)"
+    monkeypatch.setenv("HOME", str(tmp_path) + "-other")  # a folder whose name only starts the same
+    assert dev.where("scope") == f"profile dev ({path}:7)"
+
+
+def test_a_bad_value_in_a_profile_is_one_line_naming_the_file_and_line(tmp_path: Path) -> None:
+    from httpie_trulioo.credentials import choose  # noqa: PLC0415 - the reading of a profile's values
+
+    environ = write(tmp_path, '[profiles.dev]\nclient_id = "c"\ntoken_url = "ftp://a.example/t"\n')
+    path = re.escape(environ["TRULIOO_CONFIG_FILE"])
+    with pytest.raises(
+        ConfigurationError, match=rf"^token_url in profile dev \({path}:3\) must be an https://"
+    ):
+        choose(environ, profile="dev")
+    write(tmp_path, '[profiles.dev]\nclient_id = "c"\n\nresource = "no-scheme"\n')
+    with pytest.raises(
+        ConfigurationError, match=rf"^resource in profile dev \({path}:4\) must be an absolute"
+    ):
+        choose(environ, profile="dev")
+    with pytest.raises(ConfigurationError, match=r"^TRULIOO_RESOURCE must be an absolute URI"):
+        choose({**environ, "TRULIOO_RESOURCE": "also-no-scheme"})  # no profile chosen: the variable

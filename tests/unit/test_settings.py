@@ -59,10 +59,10 @@ def test_environment_overrides_defaults() -> None:
     assert (settings.cache_dir, settings.cache_enabled) == ("/somewhere", False)
 
 
-def test_arguments_are_checked_like_variables() -> None:
-    with pytest.raises(ConfigurationError, match="TRULIOO_TIMEOUT must be a number of seconds"):
+def test_arguments_are_checked_like_variables_and_named_as_arguments() -> None:
+    with pytest.raises(ConfigurationError, match=r"^the timeout argument must be a number of seconds"):
         load_settings({}, timeout=1e10)
-    with pytest.raises(ConfigurationError, match="TRULIOO_TOKEN_BUFFER must be a number of seconds"):
+    with pytest.raises(ConfigurationError, match=r"^the token_buffer argument must be a number of seconds"):
         load_settings({}, token_buffer=-1)
 
 
@@ -317,8 +317,8 @@ def test_api_hosts_from_an_argument_a_variable_or_the_profile_replace_the_defaul
             {},
             {"api_hosts": ["api.example.com", "*"]},
             (
-                "the profile's api_hosts must list host names, *.domain patterns or 'loopback', separated by "
-                "commas; '*' is not one."
+                "api_hosts in profile dev must list host names, *.domain patterns or 'loopback', separated "
+                "by commas; '*' is not one."
             ),
         ),
     ],
@@ -327,7 +327,7 @@ def test_bad_api_hosts_are_one_line_naming_where_they_came_from(
     environ: dict[str, str], profile: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ConfigurationError) as caught:
-        load_settings(environ, profile=profile)
+        load_settings(environ, profile=profile, profile_name="dev")
     assert str(caught.value) == message
 
 
@@ -633,3 +633,21 @@ def test_an_api_hosts_argument_is_checked_and_spelled_as_a_variable_s_would_be()
         "the api_hosts argument must list host names, *.domain patterns or 'loopback', separated by "
         "commas; 'api.example.com:443' is not one."
     )
+
+
+def test_origin_names_what_set_each_value_for_messages() -> None:
+    settings = load_settings(
+        {"TRULIOO_SCOPE": "napi.api"},
+        profile={"token_url": "https://a.example/t"},
+        profile_name="dev",
+        where=lambda key: f"profile dev (~/config.toml:{len(key)})",
+        client_id="c",
+    )
+    assert [settings.origin(name) for name in ("scope", "token_url", "client_id", "audience")] == [
+        "TRULIOO_SCOPE",
+        "token_url in profile dev (~/config.toml:9)",
+        "the client_id argument",
+        "TRULIOO_AUDIENCE",  # a default: its variable is where to change it
+    ]
+    unplaced = load_settings({}, profile={"scope": ""}, profile_name="qa")
+    assert unplaced.origin("scope") == "scope in profile qa"
