@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from .cache import Entry, TokenCache, TokenKey, cache_folder, folder_problem
-from .credentials import Choice, Credentials, choose, profiles_by_key
+from .credentials import Choice, Credentials, choose, profiles_by_key, source_before_keyring
 from .errors import ConfigurationError, TruliooError
 from .profiles import config_file
 from .provider import LOCK_GRACE, Provider
@@ -513,6 +513,19 @@ def _login(args: argparse.Namespace) -> int:
     choice = _choice(args, secret_given=True)
     client_id = Credentials(choice).client_id
     token_url = choice.settings.token_url
+    winner = source_before_keyring(choice)
+    if winner is not None:
+        raise ConfigurationError(
+            f"{winner} gives the secret of {_whose(Credentials(choice))} before the keyring would: a "
+            "secret kept there would never be used. Remove that (or unset it), then log in."
+        )
+    secret_env = choice.values.get("secret_env")
+    if secret_env:
+        print(
+            f"httpie-trulioo: note: {choice.place('secret_env')} names secret_env {secret_env}: "
+            f"whenever {secret_env} is set, it is used instead of the keyring.",
+            file=sys.stderr,
+        )
     usable_keyring()  # before anyone types a secret that could not be kept
     secret = _secret_from_stdin() if args.secret_stdin else ask_on_terminal(client_id, token_url)
     if secret is None:

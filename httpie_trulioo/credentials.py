@@ -235,6 +235,19 @@ def _secret_at_hand(choice: Choice, given: str | None) -> tuple[str | None, str 
     return None, None
 
 
+def source_before_keyring(choice: Choice) -> str | None:
+    """What gives the secret before the OS keyring would (a variable, a secret_cmd); None if nothing.
+
+    ``login`` refuses to keep a secret that these would keep from ever being used.
+    """
+    _, source = _secret_at_hand(choice, None)
+    if source is not None:
+        return source
+    if _text_of(choice.values, "secret_cmd"):
+        return f"the secret_cmd of {choice.place('secret_cmd')}"
+    return None
+
+
 def _refuse_a_token_url_from_elsewhere(choice: Choice, key: str) -> None:
     """Send a secret the profile gives only to the profile's own token URL (or the default one).
 
@@ -327,7 +340,11 @@ def _no_secret(choice: Choice, client_id: str, *, asked_for: bool) -> str:
         where += f" (profile {choice.profile})"
     terminal = ", and no terminal to ask on" if asked_for else ""
     listed = ", ".join(ways[:-1]) + (", or " if len(ways) > 1 else "") + ways[-1]
-    return f"no client secret for {where}{terminal}{note}: {listed}."
+    from .secret_sources import kept_logins  # noqa: PLC0415 - only this error needs them
+
+    logins = "; ".join(f"client {client!r} at {url}" for client, url in kept_logins())
+    kept = f" (logins in the keyring: {logins})" if logins else ""
+    return f"no client secret for {where}{terminal}{note}: {listed}.{kept}"
 
 
 def _text_of(values: Mapping[str, object], key: str) -> str | None:

@@ -12,6 +12,7 @@ import sys
 from contextlib import suppress
 
 from .errors import KeyringUnavailable, PromptCancelled, SecretCommandFailed
+from .urls import origin_of, same_endpoint
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
 if TYPE_CHECKING:
@@ -21,6 +22,9 @@ log = logging.getLogger("httpie_trulioo")
 
 # The keyring service every secret is kept under; the entry's user name says whose secret it is.
 KEYRING_SERVICE = "httpie-trulioo"
+# The entry of that service that lists the logins (client @ token URL, no secret): keyrings
+# cannot list their entries, and status and the errors name the logins there are.
+LOGINS_ENTRY = "logins"
 INSTALL_KEYRING = "pip install 'httpie-trulioo[keyring]'"
 _MAX_SAID = 200  # of a failing secret_cmd's stderr line: enough for "vault is locked", on one line
 
@@ -81,33 +85,62 @@ def run_secret_command(command: str, *, timeout: float, owner: str) -> str:
 
 
 def keyring_user(token_url: str, client_id: str) -> str:
-    """The keyring entry's user name for a client of a token endpoint.
+    """The keyring entry's user name for a client of a token endpoint, however its URL is spelled.
 
     A token URL holds no spaces (``urls.check_token_url``), so the last " @ " always splits the two.
     """
-    return f"{client_id} @ {token_url}"
+    return f"{client_id} @ {same_endpoint(token_url)}"
+
+
+def _entries(token_url: str, client_id: str) -> list[str]:
+    """The entries that may hold the secret: as this release keeps it, then as earlier ones did (as typed)."""
+    users = [keyring_user(token_url, client_id), f"{client_id} @ {token_url}"]
+    return users[:1] if users[0] == users[1] else users
 
 
 def read_keyring(token_url: str, client_id: str) -> str | None:
-    """The secret kept in the OS keyring for this client; None if none, or no keyring to ask."""
+    """The secret kept in the OS keyring for this client; None if none, or no keyring to ask.
+
+    Kept for this endpoint however its URL is spelled, or else for the only login of this client
+    at the same origin (scheme, host and port).
+    """
     keyring = _keyring_module()
     if keyring is None:
         return None
     try:
-        secret: str | None = keyring.get_password(KEYRING_SERVICE, keyring_user(token_url, client_id))
+        for user in _entries(token_url, client_id):
+            secret: str | None = keyring.get_password(KEYRING_SERVICE, user)
+            if secret:
+                return secret
+        nearby = [
+            url for client, url in _logins(keyring) if client == client_id and _same_origin(url, token_url)
+        ]
+        if len(nearby) == 1:
+            log.info("using the secret kept for client %r at %s (the same origin)", client_id, nearby[0])
+            return keyring.get_password(KEYRING_SERVICE, keyring_user(nearby[0], client_id)) or None
     except (keyring.errors.KeyringError, OSError) as exc:
         log.info("the keyring could not be read (%s); going on without it", _why(exc))
-        return None
-    return secret or None
+    return None
 
 
 def store_in_keyring(token_url: str, client_id: str, secret: str) -> str:
-    """Keep the secret in the OS keyring; return the backend's name. KeyringUnavailable if it cannot."""
+    """Keep the secret in the OS keyring; return the backend's name. KeyringUnavailable if it cannot.
+
+    The secret is read back: a backend that takes it and keeps nothing is an error, not a login.
+    """
     keyring = usable_keyring()
+    user = keyring_user(token_url, client_id)
     try:
-        keyring.set_password(KEYRING_SERVICE, keyring_user(token_url, client_id), secret)
+        keyring.set_password(KEYRING_SERVICE, user, secret)
+        kept = keyring.get_password(KEYRING_SERVICE, user) == secret
     except (keyring.errors.KeyringError, OSError) as exc:
         raise KeyringUnavailable(f"the keyring did not store the secret: {_why(exc)}.") from None
+    if not kept:
+        raise KeyringUnavailable(
+            f"the keyring backend {keyring_name(keyring)} did not keep the secret (reading it back found "
+            "nothing): choose another one with PYTHON_KEYRING_BACKEND."
+        )
+    _note_login(keyring, client_id, same_endpoint(token_url), kept=True)
     return keyring_name(keyring)
 
 
@@ -116,16 +149,62 @@ def forget_in_keyring(token_url: str, client_id: str) -> bool:
     keyring = _keyring_module()
     if keyring is None:
         return False
-    user = keyring_user(token_url, client_id)
+    forgotten = False
     try:
-        if keyring.get_password(KEYRING_SERVICE, user) is None:
-            return False
-        keyring.delete_password(KEYRING_SERVICE, user)
-    except keyring.errors.PasswordDeleteError:
-        return False
+        for user in _entries(token_url, client_id):
+            if keyring.get_password(KEYRING_SERVICE, user) is not None:
+                with suppress(keyring.errors.PasswordDeleteError):
+                    keyring.delete_password(KEYRING_SERVICE, user)
+                    forgotten = True
     except (keyring.errors.KeyringError, OSError) as exc:
         raise KeyringUnavailable(f"the keyring did not remove the secret: {_why(exc)}.") from None
-    return True
+    _note_login(keyring, client_id, same_endpoint(token_url), kept=False)
+    return forgotten
+
+
+def kept_logins() -> list[tuple[str, str]]:
+    """The logins kept in the OS keyring, as (client id, token URL), never a secret; [] if none are read."""
+    try:
+        keyring = _keyring_module()
+    except KeyringUnavailable:
+        return []
+    if keyring is None:
+        return []
+    try:
+        return _logins(keyring)
+    except (keyring.errors.KeyringError, OSError):
+        return []
+
+
+def _logins(keyring: Any) -> list[tuple[str, str]]:
+    """The list of logins that ``login`` keeps beside the secrets, in an entry of its own."""
+    import json  # noqa: PLC0415 - only a miss that reaches the keyring needs it
+
+    try:
+        listed = json.loads(keyring.get_password(KEYRING_SERVICE, LOGINS_ENTRY) or "[]")
+    except ValueError:
+        return []
+    if not isinstance(listed, list):
+        return []
+    pairs = [item.rpartition(" @ ") for item in listed if isinstance(item, str)]
+    return sorted((client, url) for client, separator, url in pairs if separator)
+
+
+def _note_login(keyring: Any, client_id: str, token_url: str, *, kept: bool) -> None:
+    """Add a login to the list, or take it off; a list that cannot be written only loses the listing."""
+    import json  # noqa: PLC0415 - only login and logout need it
+
+    try:
+        logins = {f"{client} @ {url}" for client, url in _logins(keyring)}
+        (logins.add if kept else logins.discard)(f"{client_id} @ {token_url}")
+        keyring.set_password(KEYRING_SERVICE, LOGINS_ENTRY, json.dumps(sorted(logins)))
+    except (keyring.errors.KeyringError, OSError) as exc:
+        log.info("the list of logins in the keyring could not be updated (%s)", _why(exc))
+
+
+def _same_origin(one: str, other: str) -> bool:
+    found = origin_of(one)
+    return found is not None and found == origin_of(other)
 
 
 def usable_keyring() -> Any:
@@ -150,12 +229,23 @@ def keyring_name(keyring: Any) -> str:
 
 
 def _keyring_module() -> Any:
-    """The keyring package if it is installed (the ``keyring`` extra), else None."""
+    """The keyring package if it is installed (the ``keyring`` extra), else None.
+
+    KeyringUnavailable, in one line, when PYTHON_KEYRING_BACKEND names no backend it can load.
+    """
     try:
         import keyring  # noqa: PLC0415 - optional, and tens of milliseconds to import
         import keyring.errors  # noqa: PLC0415
     except ImportError:
         return None
+    try:
+        keyring.get_keyring()  # the backend is loaded here, once
+    except (ImportError, AttributeError, ValueError, TypeError) as exc:
+        chosen = os.environ.get("PYTHON_KEYRING_BACKEND", "")
+        raise KeyringUnavailable(
+            f"PYTHON_KEYRING_BACKEND={chosen!r} names no keyring backend that can be loaded "
+            f"({_why(exc)}): give a class such as keyring.backends.SecretService.Keyring, or unset it."
+        ) from None
     return keyring
 
 

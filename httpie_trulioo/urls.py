@@ -52,6 +52,24 @@ def origin_of(url: str) -> Origin | None:
     return scheme, _normal_ip(parts.hostname.lower()), port or _DEFAULT_PORTS[scheme]
 
 
+def same_endpoint(url: str) -> str:
+    """One spelling of a checked token URL, to find what was kept for it after a cosmetic edit.
+
+    The scheme and host in lower case, no default port, no trailing slash: ``HTTPS://Auth.Example:443/t/``
+    and ``https://auth.example/t`` are one endpoint.
+    """
+    origin = origin_of(url)
+    if origin is None:
+        return url
+    scheme, host, port = origin
+    rest = url.partition("://")[2]
+    slash = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    path, query_mark, query = rest[slash:].partition("?")
+    shown_host = f"[{host}]" if ":" in host else host
+    shown_port = "" if port == _DEFAULT_PORTS[scheme] else f":{port}"
+    return f"{scheme}://{shown_host}{shown_port}{path.rstrip('/')}{query_mark}{query}"
+
+
 def check_token_url(url: str, where: str = "TRULIOO_TOKEN_URL") -> str:
     """Return ``url`` if the secret may be sent to it: https anywhere, plain http only to loopback.
 

@@ -1036,6 +1036,15 @@ def kept_secret(token_url: str, client_id: str = CLIENT_ID) -> str | None:
     return keyring.get_password("httpie-trulioo", f"{client_id} @ {token_url}")
 
 
+PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"  # the real file keyring the tests use
+
+
+@pytest.fixture
+def no_exported_secret(client: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo client without TRULIOO_CLIENT_SECRET, which would win over a secret login keeps."""
+    monkeypatch.delenv("TRULIOO_CLIENT_SECRET")
+
+
 def test_login_checks_the_secret_keeps_it_in_the_keyring_and_logout_takes_it_away(
     capsys: pytest.CaptureFixture[str],
     client: RunningServer,
@@ -1043,6 +1052,7 @@ def test_login_checks_the_secret_keeps_it_in_the_keyring_and_logout_takes_it_awa
     cache_dir: Path,
 ) -> None:
     assert run(capsys, "token")[0] == 0
+    monkeypatch.delenv("TRULIOO_CLIENT_SECRET")  # it would win over the keyring
     stdin = io.StringIO(f"{CLIENT_SECRET}\r\nthe next line\n")
     monkeypatch.setattr(sys, "stdin", stdin)
     assert run(capsys, "login", "--secret-stdin") == (
@@ -1057,7 +1067,6 @@ def test_login_checks_the_secret_keeps_it_in_the_keyring_and_logout_takes_it_awa
     assert client.fake.token_requests == 2  # checked with the server, though a token was cached
     assert kept_secret(client.token_url) == CLIENT_SECRET
 
-    monkeypatch.delenv("TRULIOO_CLIENT_SECRET")
     code, out, _ = run(capsys, "token", "--refresh", "--json")
     assert (code, json.loads(out)["sources"]["secret"]) == (0, "keyring")
 
@@ -1081,22 +1090,57 @@ def test_login_checks_the_secret_keeps_it_in_the_keyring_and_logout_takes_it_awa
     )
 
 
-def test_login_takes_the_secret_it_is_given_not_a_variable_s(
+def test_login_refuses_a_secret_that_another_source_would_keep_from_being_used(
     capsys: pytest.CaptureFixture[str], env: Path, server: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A profile chosen by TRULIOO_PROFILE, and a TRULIOO_CLIENT_SECRET left over: login neither uses
-    the variable nor warns that it overrides the profile's secret."""
+    """A profile chosen by TRULIOO_PROFILE, and a TRULIOO_CLIENT_SECRET left over, which calls would
+    use before the keyring; or a profile whose secret_cmd or secret_env gives the secret."""
     write(env, f'[profiles.dev]\ntoken_url = "{server.token_url}"\nclient_id = "{CLIENT_ID}"\n')
     monkeypatch.setenv("TRULIOO_PROFILE", "dev")
     monkeypatch.setenv("TRULIOO_CLIENT_SECRET", "left-over")
     monkeypatch.setattr(sys, "stdin", io.StringIO(CLIENT_SECRET + "\n"))
+    whose = f"client '{CLIENT_ID}' at {server.token_url} (profile dev)"
+    assert run(capsys, "login", "--secret-stdin") == (
+        1,
+        "",
+        (
+            f"httpie-trulioo: error: TRULIOO_CLIENT_SECRET gives the secret of {whose} before the keyring "
+            "would: a secret kept there would never be used. Remove that (or unset it), then log in.\n"
+        ),
+    )
+    monkeypatch.delenv("TRULIOO_CLIENT_SECRET")
+    write(
+        env,
+        f'[profiles.dev]\ntoken_url = "{server.token_url}"\nclient_id = "{CLIENT_ID}"\nsecret_cmd = "x"\n',
+    )
+    assert run(capsys, "login", "--secret-stdin") == (
+        1,
+        "",
+        (
+            f"httpie-trulioo: error: the secret_cmd of profile dev ({env}:4) gives the secret of {whose} "
+            "before the keyring would: a secret kept there would never be used. Remove that (or unset "
+            "it), then log in.\n"
+        ),
+    )
+    write(
+        env,
+        f'[profiles.dev]\ntoken_url = "{server.token_url}"\nclient_id = "{CLIENT_ID}"\nsecret_env = "V"\n',
+    )
+    monkeypatch.setenv("V", "from-the-variable")
+    code, out, err = run(capsys, "login", "--secret-stdin")
+    assert (code, out) == (1, "")
+    assert err.startswith("httpie-trulioo: error: profile dev secret_env V gives the secret of ")
+    assert server.fake.token_requests == 0
+    assert sys.stdin.read() == CLIENT_SECRET + "\n"  # nothing read: nothing asked for
+    monkeypatch.delenv("V")  # named but not set: the keyring is used until it is, and login says so
+    monkeypatch.setattr(sys, "stdin", io.StringIO(CLIENT_SECRET + "\n"))
     assert run(capsys, "login", "--secret-stdin") == (
         0,
+        f"logged in {whose}: the secret works and is kept in the keyring ({PLAINTEXT})\n",
         (
-            f"logged in client '{CLIENT_ID}' at {server.token_url} (profile dev): the secret works and is "
-            "kept in the keyring (keyrings.alt.file.PlaintextKeyring)\n"
+            f"httpie-trulioo: note: profile dev ({env}:4) names secret_env V: whenever V is set, it is used "
+            "instead of the keyring.\n"
         ),
-        "",
     )
     assert [form["client_secret"] for form in server.fake.token_forms] == [CLIENT_SECRET]
 
@@ -1105,13 +1149,16 @@ def test_login_with_a_profile_asks_on_the_terminal_and_logout_forgets_that_clien
     capsys: pytest.CaptureFixture[str], dev: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     prompts = answering(monkeypatch, "dev-s3cret")
-    assert run(capsys, "login", "--profile", "dev") == (
+    code, out, err = run(capsys, "login", "--profile", "dev")
+    assert (code, out) == (
         0,
         (
             f"logged in client 'dev-client' at {dev.token_url} (profile dev): the secret works and is kept "
             "in the keyring (keyrings.alt.file.PlaintextKeyring)\n"
         ),
-        "",
+    )
+    assert err.endswith(
+        "names secret_env DEV_SECRET: whenever DEV_SECRET is set, it is used instead of the keyring.\n"
     )
     assert prompts == [f"client secret for dev-client at {dev.token_url}: "]
     assert kept_secret(dev.token_url, "dev-client") == "dev-s3cret"
@@ -1141,6 +1188,7 @@ NO_SECRET = {
 }
 
 
+@pytest.mark.usefixtures("no_exported_secret")
 @pytest.mark.parametrize("case", NO_SECRET)
 def test_login_without_a_secret_to_read_says_how_to_give_it(
     capsys: pytest.CaptureFixture[str], client: RunningServer, monkeypatch: pytest.MonkeyPatch, case: str
@@ -1152,6 +1200,7 @@ def test_login_without_a_secret_to_read_says_how_to_give_it(
     assert kept_secret(client.token_url) is None
 
 
+@pytest.mark.usefixtures("no_exported_secret")
 def test_login_with_a_wrong_secret_keeps_nothing(
     capsys: pytest.CaptureFixture[str], client: RunningServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -1163,6 +1212,7 @@ def test_login_with_a_wrong_secret_keeps_nothing(
     assert not (tmp_path / "xdg-data" / "python_keyring" / "keyring_pass.cfg").exists()
 
 
+@pytest.mark.usefixtures("no_exported_secret")
 def test_login_without_the_keyring_package_reads_no_secret(
     capsys: pytest.CaptureFixture[str], client: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1188,6 +1238,7 @@ class InterruptedStdin:
         raise KeyboardInterrupt
 
 
+@pytest.mark.usefixtures("no_exported_secret")
 def test_ctrl_c_ends_the_command_with_status_130_and_a_line_break(
     capsys: pytest.CaptureFixture[str], client: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

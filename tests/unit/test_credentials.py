@@ -582,3 +582,16 @@ def test_a_failing_secret_cmd_is_one_line_naming_its_profile(tmp_path: Path) -> 
         f"the secret_cmd of profile p ({path}:4) exited with status 3 (its output is not shown: run it "
         "yourself to see why)."
     )
+
+
+def test_no_secret_lists_the_logins_there_are(keyring_folder: Path) -> None:
+    store_in_keyring(PROD_URL, "c", "kept-for-prod")
+    store_in_keyring(DEV_URL, "other", "kept-for-other")
+    elsewhere = choose({"TRULIOO_CLIENT_ID": "c", "TRULIOO_TOKEN_URL": DEV_URL})
+    with pytest.raises(ConfigurationError) as caught:
+        resolve(elsewhere, prompt=lambda client_id, token_url: None)
+    assert str(caught.value).endswith(
+        "httpie-trulioo login. (logins in the keyring: "
+        f"client 'c' at {PROD_URL}; client 'other' at {DEV_URL})"
+    )
+    assert "kept-for" not in str(caught.value)

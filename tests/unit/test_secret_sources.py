@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from helpers import DEV_URL, PROD_URL, PYTHON, command, posix_only
+from helpers import DEV_URL, PROD_URL, PYTHON, MemoryKeyring, command, posix_only
 
 from httpie_trulioo.errors import KeyringUnavailable, PromptCancelled, SecretCommandFailed
 from httpie_trulioo.secret_sources import (
@@ -24,6 +24,7 @@ from httpie_trulioo.secret_sources import (
     can_prompt,
     command_words,
     forget_in_keyring,
+    kept_logins,
     read_keyring,
     run_secret_command,
     store_in_keyring,
@@ -410,3 +411,88 @@ def test_without_a_terminal_nothing_is_asked(terminal: Terminal, monkeypatch: py
     prompts = person_answering(monkeypatch, "s3cret typed")
     assert ask_on_terminal("my-client", DEV_URL) is None
     assert prompts == []
+
+
+def test_a_login_is_found_again_after_a_cosmetic_edit_of_the_token_url(keyring_folder: Path) -> None:
+    store_in_keyring("https://Auth.Example:443/connect/token/", "c", "s3cret")
+    for spelled in ("https://auth.example/connect/token", "HTTPS://AUTH.EXAMPLE/connect/token/"):
+        assert read_keyring(spelled, "c") == "s3cret"
+    assert read_keyring("https://auth.example/connect/token", "d") is None  # another client
+    assert kept_logins() == [("c", "https://auth.example/connect/token")]
+    assert forget_in_keyring("https://auth.example:443/connect/token", "c") is True
+    assert (read_keyring("https://auth.example/connect/token", "c"), kept_logins()) == (None, [])
+
+
+def test_a_secret_kept_by_an_earlier_release_under_the_url_as_typed_is_still_found(
+    keyring_folder: Path,
+) -> None:
+    import keyring  # noqa: PLC0415 - the entry as an earlier release wrote it
+
+    typed = "https://auth.example:443/connect/token/"
+    keyring.set_password("httpie-trulioo", f"c @ {typed}", "old-secret")
+    assert read_keyring(typed, "c") == "old-secret"
+    assert read_keyring("https://auth.example/connect/token", "c") is None  # that spelling only
+    assert forget_in_keyring(typed, "c") is True
+    assert keyring.get_password("httpie-trulioo", f"c @ {typed}") is None
+
+
+def test_the_only_login_of_a_client_at_the_same_origin_is_used_for_another_path(
+    keyring_folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_in_keyring("https://auth.example/connect/token", "c", "s3cret")
+    with caplog.at_level(logging.INFO, logger="httpie_trulioo"):
+        assert read_keyring("https://auth.example/oauth2/token", "c") == "s3cret"
+    assert caplog.messages == [
+        "using the secret kept for client 'c' at https://auth.example/connect/token (the same origin)"
+    ]
+    assert read_keyring("https://auth.example:8443/connect/token", "c") is None  # another port
+    assert read_keyring("https://other.example/connect/token", "c") is None
+    store_in_keyring("https://auth.example/v2/token", "c", "other-secret")
+    assert read_keyring("https://auth.example/oauth2/token", "c") is None  # two: neither is guessed
+
+
+def test_a_backend_that_keeps_nothing_is_an_error_not_a_login(memory_keyring: MemoryKeyring) -> None:
+    memory_keyring.set_password = lambda service, username, password: None  # type: ignore[method-assign]
+    with pytest.raises(KeyringUnavailable) as caught:
+        store_in_keyring(DEV_URL, "c", "s3cret")
+    assert str(caught.value) == (
+        f"the keyring backend {type(memory_keyring).__module__}.MemoryKeyring did not keep the secret "
+        "(reading it back found nothing): choose another one with PYTHON_KEYRING_BACKEND."
+    )
+    assert kept_logins() == []
+
+
+@pytest.mark.parametrize(
+    ("chosen", "why"),
+    [
+        ("nosuch.Keyring", "ModuleNotFoundError: No module named 'nosuch'"),
+        ("keyrings.alt.file.NoSuch", "AttributeError: module 'keyrings.alt.file' has no attribute 'NoSuch'"),
+        ("Plaintext", "ValueError: Empty module name"),
+    ],
+)
+def test_a_mistyped_keyring_backend_is_one_line_wherever_the_keyring_is_used(
+    monkeypatch: pytest.MonkeyPatch, chosen: str, why: str
+) -> None:
+    import keyring.core  # noqa: PLC0415 - the backend it chose is forgotten, to be chosen again
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", chosen)
+    message = (
+        f"PYTHON_KEYRING_BACKEND={chosen!r} names no keyring backend that can be loaded ({why}): give a "
+        "class such as keyring.backends.SecretService.Keyring, or unset it."
+    )
+    for use in (
+        lambda: read_keyring(DEV_URL, "c"),
+        lambda: store_in_keyring(DEV_URL, "c", "s3cret"),
+        lambda: forget_in_keyring(DEV_URL, "c"),
+    ):
+        with pytest.raises(KeyringUnavailable) as caught:
+            use()
+        assert str(caught.value) == message
+    assert kept_logins() == []  # a listing for an error message adds no error of its own
+
+
+def test_a_list_of_logins_that_is_not_a_list_of_pairs_lists_none(memory_keyring: MemoryKeyring) -> None:
+    for kept in ("not json", '{"a": 1}', '[1, "no separator", "c @ https://a.example/t"]'):
+        memory_keyring.set_password("httpie-trulioo", "logins", kept)
+        assert kept_logins() == ([("c", "https://a.example/t")] if kept.startswith("[") else [])
