@@ -19,10 +19,16 @@ from .credentials import Choice, Credentials, choose, profiles_by_key, source_be
 from .errors import ConfigurationError, TruliooError
 from .profiles import config_file
 from .provider import LOCK_GRACE, Provider
-from .secret_sources import ask_on_terminal, forget_in_keyring, store_in_keyring, usable_keyring
+from .secret_sources import (
+    ask_on_terminal,
+    forget_in_keyring,
+    kept_logins,
+    store_in_keyring,
+    usable_keyring,
+)
 from .settings import READ, Settings, load_settings, log_to_stderr, shown_default
 from .token import VALID, Token, duration, fingerprint, freshness, jwt_claims
-from .urls import without_userinfo
+from .urls import same_endpoint, without_userinfo
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs a call milliseconds
 if TYPE_CHECKING:
@@ -71,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="httpie-trulioo",
         allow_abbrev=False,
         description="Trulioo client-credentials tokens, as http --auth-type=trulioo caches them.",
-        epilog="Settings come from --profile, TRULIOO_PROFILE and TRULIOO_* variables, as for the plugin.",
+        epilog="Settings come from -p/--profile, TRULIOO_PROFILE and TRULIOO_* variables, as for the plugin.",
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
@@ -135,10 +141,12 @@ def _parser() -> argparse.ArgumentParser:
         "status",
         allow_abbrev=False,
         parents=[choosing],
-        help="list the cached tokens (never the tokens themselves)",
-        description="List the cached tokens: client id, profile, token URL, scope asked for and "
-        "granted, audience and resource (when set), when they expire, their fingerprint (as logged) "
-        "and state: valid, refresh due (the next call gets a new one) or expired.",
+        help="show each profile, login and cached token (never a secret or a token)",
+        description="Show the active credentials (what http -A trulioo uses without @NAME), each "
+        "profile and each login in the keyring: the client, token URL and scope, where the secret "
+        "would come from, and the state of the cached token: valid, refresh due (the next call gets "
+        "a new one) or expired, with its fingerprint as logged. Then the cached tokens none of them "
+        "gets. With --profile or --client-id, only that choice.",
     )
     status.add_argument("--json", action="store_true", help="print JSON for scripts")
     status.add_argument("--claims", action="store_true", help="add the JWT claims scope, aud, client_id, exp")
@@ -158,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Remove every cached token; with --profile, only the token that profile gets; "
         "with --client-id alone, every token of that client. Exit 1 when nothing was removed.",
     )
+    clear.add_argument("--json", action="store_true", help="print JSON for scripts")
     clear.set_defaults(run=_clear)
 
     login = commands.add_parser(
@@ -172,6 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     login.add_argument(
         "--secret-stdin", action="store_true", help="read the secret from the first line of stdin"
     )
+    login.add_argument("--json", action="store_true", help="print JSON for scripts")
     login.set_defaults(run=_login)
 
     logout = commands.add_parser(
@@ -181,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
         help="remove the client secret from the OS keyring, and the cached tokens",
         description="Remove the chosen client's secret from the OS keyring, and its cached tokens.",
     )
+    logout.add_argument("--json", action="store_true", help="print JSON for scripts")
     logout.set_defaults(run=_logout)
     return parser
 
@@ -317,74 +328,211 @@ def _of_choice(choice: Choice) -> tuple[str, Callable[[Entry], bool]]:
 
 
 def _status(args: argparse.Namespace) -> int:
-    settings = _choice(args).settings if args.profile else _settings()
-    cache = _cache(settings)
     now = time.time()
-    problem = folder_problem(cache.folder) if os.path.exists(cache.folder) else ""
-    entries = [] if problem else [entry for _, entry in cache.entries()]
     if args.check:
-        return _check(Provider(_credentials(args), look_only=True), now)
-    _, belongs = _chosen_tokens(args)
-    entries = [entry for entry in entries if belongs(entry)]
+        return _check(Provider(_credentials(args), look_only=True), now, as_json=args.json)
+    chosen = args.profile is not None or args.client_id is not None
+    trouble = ""
+    try:
+        active: Choice | None = _choice(args)
+    except ConfigurationError as exc:  # what is cached is listed whatever the profile's trouble
+        active, trouble = None, str(exc)
+    settings = active.settings if active is not None else _settings()
+    cache = _cache(settings)
+    problem = folder_problem(cache.folder) if os.path.exists(cache.folder) else ""
+    listing = _Listing([] if problem else [entry for _, entry in cache.entries()], now, settings.token_buffer)
     profiles = config_file(os.environ)
     try:
         by_client = profiles_by_key(os.environ)
         profiles_state = "" if os.path.exists(profiles) else " (none yet)"
     except ConfigurationError as exc:
         by_client, profiles_state = {}, f" (cannot be used: {str(exc).removeprefix(profiles)})"
-    rows = [_describe(entry, now, settings.token_buffer, by_client, args.claims) for entry in entries]
+    blocks = []
+    if active is not None and (chosen or active.settings.client_id is not None):
+        blocks.append(listing.block("chosen" if chosen else "active", active))
+    if not chosen:
+        blocks += [listing.block("profile", choice) for choice in _profile_choices()]
+        blocks += listing.login_blocks(blocks)
+    _, belongs = _chosen_tokens(args)
+    tokens = [entry for entry in listing.entries if belongs(entry)]
+    shown = {id(block["entry"]) for block in blocks}
+    others = [entry for entry in tokens if id(entry) not in shown]
     if args.json:
         report = {
             "cache_dir": cache.folder,
             "config_file": profiles,
             "settings": _settings_report(settings),
-            "tokens": rows,
+            "credentials": [
+                {key: value for key, value in block.items() if key != "entry"} for block in blocks
+            ],
+            "tokens": [
+                _describe(entry, now, settings.token_buffer, by_client, args.claims) for entry in tokens
+            ],
         }
         print(json.dumps(report, indent=2))
         return 0
-    print(f"cache folder:  {cache.folder}{_folder_state(cache.folder, problem)}")
-    print(f"profiles file: {profiles}{profiles_state}")
-    if not rows:
-        print("no cached tokens")
-        return 0
-    # The audience and resource columns appear only when some entry has one.
-    extra = [name for name in ("audience", "resource") if any(row[name] for row in rows)]
-    table = [
-        [
-            "CLIENT ID",
-            "PROFILE",
-            "TOKEN URL",
-            "SCOPE",
-            "GRANTED",
-            *(name.upper() for name in extra),
-            "EXPIRES AT",
-            "EXPIRES IN",
-            "TOKEN",
-            "STATE",
-        ]
+    lines = [
+        f"cache folder:  {cache.folder}{_folder_state(cache.folder, problem)}",
+        f"profiles file: {profiles}{profiles_state}",
     ]
-    for entry, row in zip(entries, rows, strict=True):
-        table.append(
-            [
-                row["client_id"],
-                ",".join(row["profiles"]) or "-",
-                row["token_url"],
-                row["scope"] or "-",
-                _printable(row["granted_scope"]) or "-",
-                *(row[name] or "-" for name in extra),
-                _local(entry.token.expires_at or 0.0),
-                _left(row["expires_in"]),
-                "…" + row["fingerprint"],
-                row["state"],
-            ]
-        )
-    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
-    for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-    if args.claims:
-        for row in rows:
-            print(f"{row['client_id']} @ {row['token_url']}: claims {json.dumps(row['claims'])}")
+    if trouble:
+        lines.append(f"{'chosen' if chosen else 'active'}: cannot be used: {trouble}")
+    for block in blocks:
+        lines += _block_lines(block, listing, args.claims)
+    for entry in others:
+        key = entry.key
+        title = f"cached for client {key.client_id!r} (no profile, login or variables choose it)"
+        lines += _field_lines(title, listing.token_fields(entry, args.claims, whose=True))
+    if not tokens:
+        lines.append("no cached tokens")
+    print("\n".join(lines))
     return 0
+
+
+STATUS_WIDTH = 100  # columns: status fits a terminal split in two, and a bug report
+_LABEL = 11  # the width of a field's name in status
+
+
+def _field_lines(title: str, fields: list[tuple[str, str]]) -> list[str]:
+    """A title, then each field on its lines, wrapped within ``STATUS_WIDTH`` columns.
+
+    Nothing is cut, and no word is broken: a URL longer than a line keeps a line of its own, whole,
+    to be copied.
+    """
+    import textwrap  # noqa: PLC0415 - only status needs it
+
+    lines = [title]
+    for name, value in fields:
+        lines += textwrap.wrap(
+            value,
+            width=STATUS_WIDTH,
+            initial_indent=f"  {name:<{_LABEL}}",
+            subsequent_indent=" " * (2 + _LABEL),
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [f"  {name}"]
+    return lines
+
+
+def _profile_choices() -> list[Choice]:
+    """Each profile of the profiles file, as if chosen by name; those that cannot be are left out."""
+    from .profiles import load_profiles  # noqa: PLC0415 - only status lists every profile
+
+    try:
+        names = sorted(load_profiles(os.environ))
+    except ConfigurationError:
+        return []  # the profiles file's error is shown at the top
+    choices = []
+    for name in names:
+        try:
+            choices.append(choose(os.environ, profile=name))
+        except ConfigurationError:
+            continue
+    return choices
+
+
+class _Listing:
+    """What status shows each set of credentials against: the cached tokens, the logins, the time."""
+
+    def __init__(self, entries: list[Entry], now: float, token_buffer: float) -> None:
+        self.entries = entries
+        self.now = now
+        self.token_buffer = token_buffer
+        self.logins = kept_logins()
+
+    def block(self, kind: str, choice: Choice) -> dict[str, Any]:
+        """One set of credentials: whose, where its secret would come from, its cached token."""
+        chosen = choice.settings
+        key = TokenKey.of(chosen) if chosen.client_id is not None else None
+        entry = next((entry for entry in self.entries if entry.key == key), None)
+        token = entry.token if entry is not None else None
+        return {
+            "kind": kind,  # active, chosen, profile or login
+            "profile": chosen.profile,
+            "client_id": chosen.client_id,
+            "token_url": chosen.token_url,
+            "scope": chosen.scope,
+            "audience": chosen.audience,
+            "resource": chosen.resource,
+            "secret": self.secret_source(choice),
+            "state": freshness(token, self.now, self.token_buffer) if token else None,
+            "fingerprint": fingerprint(token.access_token) if token else None,
+            "expires_at": _iso(token.expires_at) if token else None,
+            "entry": entry,
+        }
+
+    def login_blocks(self, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The logins in the keyring that no block shown already covers."""
+        covered = {(block["client_id"], same_endpoint(block["token_url"])) for block in shown}
+        blocks = []
+        for client_id, token_url in self.logins:
+            if (client_id, same_endpoint(token_url)) not in covered:
+                environ = {**os.environ, "TRULIOO_PROFILE": ""}
+                choice = choose(environ, arguments={"client_id": client_id, "token_url": token_url})
+                blocks.append(self.block("login", choice))
+        return blocks
+
+    def secret_source(self, choice: Choice) -> str:
+        """Where a call would get the secret, found without reading it: no command run, no keyring read."""
+        settings = choice.settings
+        try:
+            source = source_before_keyring(choice)
+        except ConfigurationError as exc:
+            return f"cannot be used: {exc}"
+        if source is not None:
+            return f"{source} (not run by status)" if source.startswith("the secret_cmd") else source
+        login = (settings.client_id, same_endpoint(settings.token_url))
+        if any((client, same_endpoint(url)) == login for client, url in self.logins):
+            return "the keyring (httpie-trulioo login)"
+        secret_env = choice.values.get("secret_env")
+        unset = f"set {secret_env} (its secret_env), " if secret_env else ""
+        return f"none at hand: {unset}log in (httpie-trulioo login), or type it when asked"
+
+    def token_fields(self, entry: Entry, with_claims: bool, *, whose: bool = False) -> list[tuple[str, str]]:
+        """A cached token's fields: its state and expiry, what scope was granted, its claims if asked."""
+        token = entry.token
+        expires_at = token.expires_at or 0.0
+        state = freshness(token, self.now, self.token_buffer)
+        if self.now >= expires_at:
+            when = f"expired at {_local(expires_at)}"
+        else:
+            when = f"{state}, expires in {_left(int(expires_at - self.now))} ({_local(expires_at)})"
+        key = entry.key
+        fields = []
+        if whose:  # a token no block above shows: what it was fetched for
+            fields += [("token URL", without_userinfo(key.token_url)), ("scope", _scope_shown(key.scope))]
+            fields += [(name, getattr(key, name)) for name in ("audience", "resource") if getattr(key, name)]
+        fields.append(("token", f"{when}, …{fingerprint(token.access_token)}"))
+        granted = token.scope
+        fields.append(("granted", "(not said)" if granted is None else _printable(granted) or '""'))
+        if with_claims:
+            fields.append(("claims", json.dumps(_claims(token.access_token))))
+        return fields
+
+
+def _scope_shown(scope: str | None) -> str:
+    return scope or '"" (none asked for)'
+
+
+def _block_lines(block: dict[str, Any], listing: _Listing, with_claims: bool) -> list[str]:
+    kind = block["kind"]
+    if kind == "profile":
+        title = f"profile {block['profile']}"
+    elif kind == "login":
+        title = "login in the keyring"
+    else:
+        whose = f"profile {block['profile']}" if block["profile"] else "the TRULIOO_* variables"
+        title = f"chosen: {whose}" if kind == "chosen" else f"active (http -A trulioo without @NAME): {whose}"
+    fields = [
+        ("client", block["client_id"] or "none: set TRULIOO_CLIENT_ID, or choose a profile"),
+        ("token URL", block["token_url"]),
+        ("scope", _scope_shown(block["scope"])),
+        *((name, block[name]) for name in ("audience", "resource") if block[name]),
+        ("secret", block["secret"]),
+    ]
+    entry = block["entry"]
+    fields += listing.token_fields(entry, with_claims) if entry is not None else [("token", "none cached")]
+    return _field_lines(title, fields)
 
 
 def _settings_report(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -400,17 +548,32 @@ def _settings_report(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
-def _check(provider: Provider, now: float) -> int:
-    """One line on the chosen credentials' cached token, as the plugin's first look sees it.
+def _check(provider: Provider, now: float, *, as_json: bool = False) -> int:
+    """One line (or JSON) on the chosen credentials' cached token, as the plugin's first look sees it.
 
     Exit 0 only if the plugin would send it.
     """
-    whose = _whose(provider.credentials)
+    credentials = provider.credentials
+    whose = _whose(credentials)
     token, why = provider.cached()
+    expires_at = token.expires_at if token is not None else None
+    if as_json:
+        report = {
+            "valid": token is not None and why == VALID,
+            "state": why if token is not None else "none cached",
+            "client_id": credentials.client_id,
+            "token_url": credentials.settings.token_url,
+            "profile": credentials.settings.profile,
+            "fingerprint": fingerprint(token.access_token) if token is not None else None,
+            "expires_at": _iso(expires_at),
+            "expires_in": int(expires_at - now) if expires_at is not None else None,
+        }
+        print(json.dumps(report, indent=2))
+        return 0 if report["valid"] else 1
     if token is None:
         print(f"no cached token for {whose}")
         return 1
-    expires_at = token.expires_at or 0.0
+    expires_at = expires_at or 0.0
     when = (
         f"expired at {_local(expires_at)}"
         if why == "expired"
@@ -469,6 +632,15 @@ def _clear(args: argparse.Namespace) -> int:
     cache = _cache(_settings())
     whose, belongs = _chosen_tokens(args)
     removed = _remove(cache, belongs, leftovers=not whose)
+    if args.json:
+        report = {
+            "removed": removed,
+            "cache_dir": cache.folder,
+            "profile": args.profile,
+            "client_id": args.client_id,
+        }
+        print(json.dumps(report, indent=2))
+        return 0 if removed else 1
     if not removed:
         print(f"httpie-trulioo: no cached tokens{whose} in {cache.folder}: nothing removed.", file=sys.stderr)
         return 1
@@ -533,6 +705,15 @@ def _login(args: argparse.Namespace) -> int:
     credentials = Credentials(choice, client_secret=secret)
     Provider(credentials).token(renew=True)
     backend = store_in_keyring(token_url, client_id, secret)
+    if args.json:
+        report = {
+            "client_id": client_id,
+            "token_url": token_url,
+            "profile": choice.profile,
+            "keyring": backend,
+        }
+        print(json.dumps(report, indent=2))
+        return 0
     print(f"logged in {_whose(credentials)}: the secret works and is kept in the keyring ({backend})")
     return 0
 
@@ -557,6 +738,16 @@ def _logout(args: argparse.Namespace) -> int:
         leftovers=False,
     )
     whose = _whose(credentials)
+    if args.json:
+        report = {
+            "client_id": client_id,
+            "token_url": token_url,
+            "profile": choice.profile,
+            "secret_removed": forgotten,
+            "tokens_removed": removed,
+        }
+        print(json.dumps(report, indent=2))
+        return 0 if forgotten or removed else 1
     if not forgotten and not removed:
         print(
             f"httpie-trulioo: not logged in: no secret in the keyring and no cached token for {whose}.",

@@ -164,72 +164,109 @@ options:
 commands:
   COMMAND
     token     print a valid bearer token (cached, or fetched)
-    status    list the cached tokens (never the tokens themselves)
+    exec      run a command with a valid token in TRULIOO_TOKEN
+    status    show each profile, login and cached token (never a secret or a token)
     clear     remove cached tokens
     login     check a client secret and keep it in the OS keyring
     logout    remove the client secret from the OS keyring, and the cached tokens
 
-Settings come from --profile, TRULIOO_PROFILE and TRULIOO_* variables, as for the plugin.
+Settings come from -p/--profile, TRULIOO_PROFILE and TRULIOO_* variables, as for the plugin.
 """,
     "token": """\
-usage: httpie-trulioo token [-h] [--profile NAME] [--json] [--refresh] [--min-ttl SECONDS]
+usage: httpie-trulioo token [-h] [-p NAME] [--client-id ID] [--json] [--refresh]
+                            [--min-ttl SECONDS]
 
 Print a valid bearer token to stdout, from the cache or fetched, e.g. curl -H "Authorization:
 Bearer $(httpie-trulioo token)" ...
 
 options:
-  -h, --help         show this help message and exit
-  --profile NAME     use this profile of the profiles file; its values beat the TRULIOO_*
-                     variables
-  --json             print the token with its expiry, settings and their sources
-  --refresh          get a new token now and replace the cached one
-  --min-ttl SECONDS  get a new token unless the cached one lives at least this long
+  -h, --help            show this help message and exit
+  -p NAME, --profile NAME
+                        use this profile of the profiles file (NAME or @NAME); its values beat the
+                        TRULIOO_* variables
+  --client-id ID        this client id, over the profile's and TRULIOO_CLIENT_ID
+  --json                print the token with its expiry, settings and their sources
+  --refresh             get a new token now and replace the cached one
+  --min-ttl SECONDS     get a new token unless the cached one lives at least this long
+""",
+    "exec": """\
+usage: httpie-trulioo exec [-h] [-p NAME] [--client-id ID] [--min-ttl SECONDS] -- COMMAND [ARG ...]
+
+Run COMMAND (no shell) with a valid bearer token, cached or fetched, in its environment as
+TRULIOO_TOKEN, e.g. httpie-trulioo exec -- newman run suite.json --env-var "token=$TRULIOO_TOKEN";
+exit with its exit status.
+
+options:
+  -h, --help            show this help message and exit
+  -p NAME, --profile NAME
+                        use this profile of the profiles file (NAME or @NAME); its values beat the
+                        TRULIOO_* variables
+  --client-id ID        this client id, over the profile's and TRULIOO_CLIENT_ID
+  --min-ttl SECONDS     get a new token unless the cached one lives at least this long (a long
+                        test run)
 """,
     "status": """\
-usage: httpie-trulioo status [-h] [--profile NAME] [--json] [--claims] [--check]
+usage: httpie-trulioo status [-h] [-p NAME] [--client-id ID] [--json] [--claims] [--check]
 
-List the cached tokens: client id, profile, token URL, scope asked for and granted, audience and
-resource (when set), when they expire, their fingerprint (as logged) and state: valid, refresh due
-(the next call gets a new one) or expired.
+Show the active credentials (what http -A trulioo uses without @NAME), each profile and each login
+in the keyring: the client, token URL and scope, where the secret would come from, and the state
+of the cached token: valid, refresh due (the next call gets a new one) or expired, with its
+fingerprint as logged. Then the cached tokens none of them gets. With --profile or --client-id,
+only that choice.
 
 options:
-  -h, --help      show this help message and exit
-  --profile NAME  use this profile of the profiles file; its values beat the TRULIOO_* variables
-  --json          print JSON for scripts
-  --claims        add the JWT claims scope, aud, client_id, exp
-  --check         print one line; exit 0 only if the chosen credentials (--profile,
-                  TRULIOO_PROFILE or variables) have a valid cached token, else 1
+  -h, --help            show this help message and exit
+  -p NAME, --profile NAME
+                        use this profile of the profiles file (NAME or @NAME); its values beat the
+                        TRULIOO_* variables
+  --client-id ID        this client id, over the profile's and TRULIOO_CLIENT_ID
+  --json                print JSON for scripts
+  --claims              add the JWT claims scope, aud, client_id, exp
+  --check               print one line; exit 0 only if the chosen credentials (--profile,
+                        TRULIOO_PROFILE or variables) have a valid cached token, else 1
 """,
     "clear": """\
-usage: httpie-trulioo clear [-h] [--client-id ID | --profile NAME]
+usage: httpie-trulioo clear [-h] [-p NAME] [--client-id ID] [--json]
 
-Remove every cached token, or only those of one client or profile.
+Remove every cached token; with --profile, only the token that profile gets; with --client-id
+alone, every token of that client. Exit 1 when nothing was removed.
 
 options:
-  -h, --help      show this help message and exit
-  --client-id ID  remove only this client's tokens
-  --profile NAME  remove only this profile's tokens
+  -h, --help            show this help message and exit
+  -p NAME, --profile NAME
+                        use this profile of the profiles file (NAME or @NAME); its values beat the
+                        TRULIOO_* variables
+  --client-id ID        this client id, over the profile's and TRULIOO_CLIENT_ID
+  --json                print JSON for scripts
 """,
     "login": """\
-usage: httpie-trulioo login [-h] [--profile NAME] [--secret-stdin]
+usage: httpie-trulioo login [-h] [-p NAME] [--client-id ID] [--secret-stdin] [--json]
 
 Ask for the client secret (or read it from stdin), check it by getting a token, and keep it in the
 OS keyring, where http -A trulioo and this command find it. Needs the keyring extra: pip install
 'httpie-trulioo[keyring]'.
 
 options:
-  -h, --help      show this help message and exit
-  --profile NAME  use this profile of the profiles file; its values beat the TRULIOO_* variables
-  --secret-stdin  read the secret from the first line of stdin
+  -h, --help            show this help message and exit
+  -p NAME, --profile NAME
+                        use this profile of the profiles file (NAME or @NAME); its values beat the
+                        TRULIOO_* variables
+  --client-id ID        this client id, over the profile's and TRULIOO_CLIENT_ID
+  --secret-stdin        read the secret from the first line of stdin
+  --json                print JSON for scripts
 """,
     "logout": """\
-usage: httpie-trulioo logout [-h] [--profile NAME]
+usage: httpie-trulioo logout [-h] [-p NAME] [--client-id ID] [--json]
 
 Remove the chosen client's secret from the OS keyring, and its cached tokens.
 
 options:
-  -h, --help      show this help message and exit
-  --profile NAME  use this profile of the profiles file; its values beat the TRULIOO_* variables
+  -h, --help            show this help message and exit
+  -p NAME, --profile NAME
+                        use this profile of the profiles file (NAME or @NAME); its values beat the
+                        TRULIOO_* variables
+  --client-id ID        this client id, over the profile's and TRULIOO_CLIENT_ID
+  --json                print JSON for scripts
 """,
 }
 
@@ -533,56 +570,117 @@ def listed(env: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
     return {key.client_id: store(cache_dir, key, token) for key, token in tokens.items()}
 
 
+def blocks_of(out: str) -> list[str]:
+    """The blocks of status's output: each unindented line with the indented lines below it."""
+    blocks: list[str] = []
+    for line in out.splitlines():
+        if line.startswith(" ") and blocks:
+            blocks[-1] += "\n" + line
+        else:
+            blocks.append(line)
+    return blocks
+
+
+NO_SECRET_AT_HAND = "none at hand: log in (httpie-trulioo login), or type it when asked"
+
+
 @pytest.mark.usefixtures("in_utc")
-def test_status_lists_each_cached_token_with_its_state_and_never_the_token(
+def test_status_shows_each_profile_and_each_cached_token_with_its_state_and_never_the_token(
     capsys: pytest.CaptureFixture[str], env: Path, cache_dir: Path, listed: dict[str, str]
 ) -> None:
     code, out, err = run(capsys, "status", "--claims")
     assert (code, err) == (0, "")
-    lines = out.splitlines()
-    assert lines[:3] == [
+    assert max(len(line) for line in out.splitlines()[2:]) <= 100  # below the two paths of this machine
+    fp = listed  # each token's fingerprint, by client id
+    claims = (
+        '  claims     {"scope": "workflow.studio.api", "aud": "trulioo-api", "client_id": "dev-client",\n'
+        '             "exp": 1800003540}'
+    )
+    dev_token = (
+        f"  token      valid, expires in 59 min (2027-01-15 08:59:00 UTC), …{fp['dev-client']}\n"
+        f"  granted    workflow.studio.api\n{claims}"
+    )
+    blocks = blocks_of(out)
+    assert blocks[:5] == [
         f"cache folder:  {cache_dir}",
         f"profiles file: {env}",
         (
-            "CLIENT ID     PROFILE  TOKEN URL                               "
-            "SCOPE                GRANTED              "
-            "EXPIRES AT               EXPIRES IN  TOKEN    STATE"
+            "profile dev\n  client     dev-client\n"
+            f"  token URL  {OTHER_URL}\n  scope      workflow.studio.api\n"
+            f"  secret     {NO_SECRET_AT_HAND}\n{dev_token}"
+        ),
+        (
+            "profile prod\n  client     prod-client\n"
+            f"  token URL  {OTHER_URL}\n  scope      workflow.studio.api\n"
+            "  secret     none at hand: set PROD_SECRET (its secret_env), log in (httpie-trulioo login), or "
+            "type\n             it when asked\n"
+            "  token      none cached"
+        ),
+        (
+            "profile qa\n  client     dev-client\n"
+            f"  token URL  {OTHER_URL}\n  scope      workflow.studio.api\n"
+            f"  secret     {NO_SECRET_AT_HAND}\n{dev_token}"
         ),
     ]
-    # One row a token, in the order of the cache's file names; each column as wide as its widest cell.
-    fp = listed  # each token's fingerprint, by client id
-    assert sorted(lines[3:7]) == [
+    # Tokens no profile gets, in the order of the cache's file names.
+    unchosen = "(no profile, login or variables choose it)"
+    assert sorted(blocks[5:]) == [
         (
-            "dev-client    dev,qa   https://auth.example/connect/token      "
-            "workflow.studio.api  workflow.studio.api  "
-            f"2027-01-15 08:59:00 UTC  59 min      …{fp['dev-client']}  valid"
+            f"cached for client 'epoch-client' {unchosen}\n"
+            f"  token URL  {OTHER_URL}\n  scope      workflow.studio.api\n"
+            f"  token      expired at 1970-01-01 00:00:00 UTC, …{fp['epoch-client']}\n"
+            "  granted    workflow.studio.api\n  claims     null"
         ),
         (
-            "epoch-client  -        https://auth.example/connect/token      "
-            "workflow.studio.api  workflow.studio.api  "
-            f"1970-01-01 00:00:00 UTC  -           …{fp['epoch-client']}  expired"
+            f"cached for client 'old-client' {unchosen}\n"
+            '  token URL  https://***@auth.example/connect/token\n  scope      "" (none asked for)\n'
+            f"  token      expired at 2027-01-15 08:00:00 UTC, …{fp['old-client']}\n"
+            "  granted    (not said)\n  claims     null"
         ),
         (
-            "old-client    -        https://***@auth.example/connect/token  "
-            "-                    -                    "
-            f"2027-01-15 08:00:00 UTC  -           …{fp['old-client']}  expired"
+            f"cached for client 'soon-client' {unchosen}\n"
+            f"  token URL  {OTHER_URL}\n  scope      napi.api\n"
+            f"  token      refresh due, expires in 1 s (2027-01-15 08:00:01 UTC), …{fp['soon-client']}\n"
+            "  granted     [31mread w\n  claims     null"  # the server's escape and line break, made harmless
         ),
-        (
-            "soon-client   -        https://auth.example/connect/token      "
-            "napi.api              [31mread w          "
-            f"2027-01-15 08:00:01 UTC  1 s         …{fp['soon-client']}  refresh due"
-        ),
-    ]
-    assert sorted(lines[7:]) == [
-        (
-            'dev-client @ https://auth.example/connect/token: claims {"scope": "workflow.studio.api", '
-            '"aud": "trulioo-api", "client_id": "dev-client", "exp": 1800003540}'
-        ),
-        "epoch-client @ https://auth.example/connect/token: claims null",
-        "old-client @ https://***@auth.example/connect/token: claims null",
-        "soon-client @ https://auth.example/connect/token: claims null",
     ]
     assert not any(token in out for token in (DEV_JWT, "soon-token", "old-token", "epoch-token", "hunter2"))
+
+
+@pytest.mark.usefixtures("in_utc", "keyring_folder")
+def test_status_shows_the_active_choice_the_logins_and_where_each_secret_comes_from(
+    capsys: pytest.CaptureFixture[str], listed: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRULIOO_CLIENT_ID", "soon-client")
+    monkeypatch.setenv("TRULIOO_TOKEN_URL", OTHER_URL)
+    monkeypatch.setenv("TRULIOO_SCOPE", "napi.api")
+    monkeypatch.setenv("TRULIOO_CLIENT_SECRET", "exported")
+    monkeypatch.setenv("PROD_SECRET", "prod-secret")
+    secret_sources.store_in_keyring(OTHER_URL + "/", "dev-client", "kept")  # dev and qa's, spelled otherwise
+    secret_sources.store_in_keyring("https://login.example/token", "tester", "kept")
+    code, out, err = run(capsys, "status")
+    assert (code, err) == (0, "")
+    secrets = [line for line in out.splitlines() if line.startswith("  secret ")]
+    assert secrets == [
+        "  secret     TRULIOO_CLIENT_SECRET",
+        "  secret     the keyring (httpie-trulioo login)",
+        "  secret     profile prod secret_env PROD_SECRET",
+        "  secret     the keyring (httpie-trulioo login)",
+        "  secret     TRULIOO_CLIENT_SECRET",  # a login the variables' secret would beat
+    ]
+    titles = [line for line in out.splitlines() if not line.startswith(" ")][2:]
+    assert titles[:5] == [
+        "active (http -A trulioo without @NAME): the TRULIOO_* variables",
+        "profile dev",
+        "profile prod",
+        "profile qa",
+        "login in the keyring",
+    ]
+    assert (
+        f"  token      refresh due, expires in 1 s (2027-01-15 08:00:01 UTC), …{listed['soon-client']}" in out
+    )
+    assert "  client     tester\n  token URL  https://login.example/token\n" in out
+    assert not any(secret in out for secret in ("exported", "prod-secret", "kept"))
 
 
 TRULIOO_URL = "https://auth-api.trulioo.com/connect/token"
@@ -649,11 +747,38 @@ def test_status_json_reports_the_settings_and_each_token_for_scripts(
     assert (code, err) == (0, "")
     report = json_report(out)
     tokens = report.pop("tokens")
+    credentials = report.pop("credentials")
     assert report == {
         "cache_dir": str(cache_dir),
         "config_file": str(env),
         "settings": settings_report(cache_dir=(str(cache_dir), "TRULIOO_CACHE_DIR")),
     }
+    profile = {
+        "kind": "profile",
+        "client_id": "dev-client",
+        "token_url": OTHER_URL,
+        "scope": SCOPE,
+        "audience": "",
+        "resource": "",
+        "secret": NO_SECRET_AT_HAND,
+        "state": "valid",
+        "fingerprint": listed["dev-client"],
+        "expires_at": "2027-01-15T08:59:00Z",
+    }
+    assert credentials == [
+        {**profile, "profile": "dev"},
+        {
+            **profile,
+            "profile": "prod",
+            "client_id": "prod-client",
+            "secret": "none at hand: set PROD_SECRET (its secret_env), log in (httpie-trulioo login), or "
+            "type it when asked",
+            "state": None,
+            "fingerprint": None,
+            "expires_at": None,
+        },
+        {**profile, "profile": "qa"},
+    ]
     assert sorted(tokens, key=lambda row: row["client_id"]) == [
         listed_row(
             "dev-client",
@@ -711,48 +836,45 @@ def test_status_profile_lists_that_profile_s_tokens_and_settings(
     assert [(row["client_id"], row["fingerprint"]) for row in report["tokens"]] == [
         ("dev-client", listed["dev-client"])
     ]
-    code, out, err = run(capsys, "status", "--profile", "prod")
-    assert (code, out, err) == (
-        0,
-        f"cache folder:  {cache_dir}\nprofiles file: {env}\nno cached tokens\n",
-        "",
-    )
+    assert [block["profile"] for block in report["credentials"]] == ["dev"]  # the chosen one only
+    code, out, err = run(capsys, "status", "-p", "@prod")
+    assert (code, err) == (0, "")
+    assert blocks_of(out)[2:] == [
+        (
+            f"chosen: profile prod\n  client     prod-client\n  token URL  {OTHER_URL}\n"
+            "  scope      workflow.studio.api\n"
+            "  secret     none at hand: set PROD_SECRET (its secret_env), log in (httpie-trulioo login), or "
+            "type\n             it when asked\n  token      none cached"
+        ),
+        "no cached tokens",
+    ]
 
 
 @pytest.mark.usefixtures("in_utc")
-def test_status_shows_audience_and_resource_columns_only_when_a_token_has_one(
+def test_status_shows_audience_and_resource_only_where_a_token_has_them(
     capsys: pytest.CaptureFixture[str], env: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     freeze(monkeypatch, LISTED_AT)
     token = Token("t", LISTED_AT - 60, LISTED_AT + 3540, SCOPE)
-    fp = store(cache_dir, TokenKey(OTHER_URL, SCOPE, "plain"), token)
-    assert "AUDIENCE" not in run(capsys, "status")[1]
+    store(cache_dir, TokenKey(OTHER_URL, SCOPE, "plain"), token)
     store(cache_dir, TokenKey(OTHER_URL, SCOPE, "for-api", resource="https://api.example/"), token)
-    header = run(capsys, "status")[1].splitlines()[2]
-    assert header.split()[5:9] == ["SCOPE", "GRANTED", "RESOURCE", "EXPIRES"]
     store(cache_dir, TokenKey(OTHER_URL, SCOPE, "for-aud", audience="trulioo-api"), token)
-    lines = run(capsys, "status")[1].splitlines()
-    assert lines[2] == (
-        "CLIENT ID  PROFILE  TOKEN URL                           SCOPE                GRANTED              "
-        "AUDIENCE     RESOURCE              EXPIRES AT               EXPIRES IN  TOKEN    STATE"
-    )
-    assert sorted(lines[3:]) == [
-        (
-            "for-api    -        https://auth.example/connect/token  "
-            "workflow.studio.api  workflow.studio.api  "
-            f"-            https://api.example/  2027-01-15 08:59:00 UTC  59 min      …{fp}  valid"
-        ),
-        (
-            "for-aud    -        https://auth.example/connect/token  "
-            "workflow.studio.api  workflow.studio.api  "
-            f"trulioo-api  -                     2027-01-15 08:59:00 UTC  59 min      …{fp}  valid"
-        ),
-        (
-            "plain      -        https://auth.example/connect/token  "
-            "workflow.studio.api  workflow.studio.api  "
-            f"-            -                     2027-01-15 08:59:00 UTC  59 min      …{fp}  valid"
-        ),
-    ]
+    fields = {
+        block.splitlines()[0].split("'")[1]: [line.split()[0] for line in block.splitlines()[1:]]
+        for block in blocks_of(run(capsys, "status")[1])[2:]
+    }
+    common = ["token", "scope", "token", "granted"]
+    assert fields == {
+        "plain": common,
+        "for-api": [*common[:2], "resource", *common[2:]],
+        "for-aud": [*common[:2], "audience", *common[2:]],
+    }
+    monkeypatch.setenv("TRULIOO_CLIENT_ID", "for-aud")
+    monkeypatch.setenv("TRULIOO_TOKEN_URL", OTHER_URL)
+    monkeypatch.setenv("TRULIOO_AUDIENCE", "trulioo-api")
+    (active,) = [block for block in blocks_of(run(capsys, "status")[1]) if block.startswith("active")]
+    assert "\n  audience   trulioo-api\n" in active
+    assert "resource" not in active
 
 
 def test_status_of_an_empty_cache_says_so_whatever_trulioo_profile_names(
@@ -762,7 +884,11 @@ def test_status_of_an_empty_cache_says_so_whatever_trulioo_profile_names(
     monkeypatch.setenv("TRULIOO_PROFILE", "missing")
     assert run(capsys, "status") == (
         0,
-        f"cache folder:  {cache_dir} (none yet)\nprofiles file: {env} (none yet)\nno cached tokens\n",
+        (
+            f"cache folder:  {cache_dir} (none yet)\nprofiles file: {env} (none yet)\n"
+            f"active: cannot be used: {env}: no such file, so no profile 'missing' (TRULIOO_PROFILE).\n"
+            "no cached tokens\n"
+        ),
         "",
     )
     assert not cache_dir.exists()
@@ -1411,3 +1537,63 @@ def test_exec_without_a_command_is_one_line(
             "httpie-trulioo: error: exec needs a command to run: httpie-trulioo exec -- COMMAND [ARG ...].\n",
         )
     assert client.fake.token_requests == 0  # nothing to run: no token fetched
+
+
+# --- JSON on every command that prints -----------------------------------------------------------
+
+
+@pytest.mark.usefixtures("prod")
+def test_status_check_json_says_what_the_line_says_with_the_same_exit_status(
+    capsys: pytest.CaptureFixture[str], cache_dir: Path, now: float
+) -> None:
+    code, out, err = run(capsys, "status", "--check", "--json", "-p", "prod")
+    assert (code, err) == (1, "")
+    none = {
+        "valid": False,
+        "state": "none cached",
+        "client_id": "prod-client",
+        "token_url": OTHER_URL,
+        "profile": "prod",
+        "fingerprint": None,
+        "expires_at": None,
+        "expires_in": None,
+    }
+    assert json_report(out) == none
+    fp = store(
+        cache_dir, TokenKey(OTHER_URL, SCOPE, "prod-client"), Token("p", now - 60, now + 3500), "prod-secret"
+    )
+    code, out, _ = run(capsys, "status", "--check", "--json", "-p", "prod")
+    expires_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3500))
+    valid = {"valid": True, "state": "valid", "fingerprint": fp, "expires_at": expires_at, "expires_in": 3500}
+    assert (code, json_report(out)) == (0, {**none, **valid})
+    store(
+        cache_dir, TokenKey(OTHER_URL, SCOPE, "prod-client"), Token("p", now - 60, now + 3500), "old-secret"
+    )
+    code, out, _ = run(capsys, "status", "--check", "--json", "-p", "prod")
+    assert (code, json_report(out)["state"]) == (1, "fetched with another secret")
+
+
+def test_clear_json_says_how_many_were_removed_and_exits_1_for_none(
+    capsys: pytest.CaptureFixture[str], env: Path, cache_dir: Path
+) -> None:
+    store(cache_dir, TokenKey(OTHER_URL, SCOPE, "dev-client"), Token("t", LISTED_AT, LISTED_AT + 60))
+    report = {"removed": 1, "cache_dir": str(cache_dir), "profile": None, "client_id": "dev-client"}
+    code, out, err = run(capsys, "clear", "--client-id", "dev-client", "--json")
+    assert (code, json_report(out), err) == (0, report, "")
+    code, out, err = run(capsys, "clear", "--client-id", "dev-client", "--json")
+    assert (code, json_report(out), err) == (1, {**report, "removed": 0}, "")
+
+
+@pytest.mark.usefixtures("no_exported_secret")
+def test_login_and_logout_json_say_what_was_kept_and_removed(
+    capsys: pytest.CaptureFixture[str], client: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(CLIENT_SECRET + "\n"))
+    whose = {"client_id": CLIENT_ID, "token_url": client.token_url, "profile": None}
+    code, out, err = run(capsys, "login", "--secret-stdin", "--json")
+    assert (code, json_report(out), err) == (0, {**whose, "keyring": PLAINTEXT}, "")
+    code, out, err = run(capsys, "logout", "--json")
+    assert (code, json_report(out), err) == (0, {**whose, "secret_removed": True, "tokens_removed": 1}, "")
+    code, out, err = run(capsys, "logout", "--json")
+    assert (code, json_report(out), err) == (1, {**whose, "secret_removed": False, "tokens_removed": 0}, "")
+    assert CLIENT_SECRET not in out
