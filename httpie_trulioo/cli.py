@@ -381,7 +381,7 @@ def _status(args: argparse.Namespace) -> int:
         lines += _block_lines(block, listing, args.claims)
     for entry in others:
         key = entry.key
-        title = f"cached for client {key.client_id!r} (no profile, login or variables choose it)"
+        title = f"cached for client {key.client_id!r} (named by --auth, or by nothing set now)"
         lines += _field_lines(title, listing.token_fields(entry, args.claims, whose=True))
     if not tokens:
         lines.append("no cached tokens")

@@ -433,22 +433,23 @@ def test_status_shows_profile_zone_fingerprint_and_the_state_the_plugin_sees(
     due = cache_entry(cache_dir, prod, PROD_ID, lived=7200, left=600)
     gone = cache_entry(cache_dir, prod, "old-client", lived=7200, left=-60)
     day["TZ"] = "UTC"
-    lines = companion(["status"], day).stdout.splitlines()
-    assert lines[2].split() == [
-        "CLIENT", "ID", "PROFILE", "TOKEN", "URL", "SCOPE", "GRANTED", "EXPIRES", "AT", "EXPIRES", "IN",
-        "TOKEN", "STATE",
-    ]  # fmt: skip
-    rows = {line.split()[0]: line.split() for line in lines[3:]}
+    result = companion(["status"], day)
+    assert (result.returncode, result.stderr) == (0, "")
+    blocks = {block.splitlines()[0]: block for block in re.split(r"\n(?=\S)", result.stdout.strip())}
     (dev_token,) = dev.fake.issued
     fingerprint = hashlib.sha256(dev_token.encode()).hexdigest()[-6:]
     assert f"token …{fingerprint} fetched" in logged
-    assert rows[DEV_ID][1] == "dev"
-    assert rows[DEV_ID][7] == "UTC"  # EXPIRES AT: date, time, zone
-    assert rows[DEV_ID][-2:] == [f"…{fingerprint}", "valid"]
-    assert rows[PROD_ID][1] == "prod"
-    assert rows[PROD_ID][-3:] == [f"…{due}", "refresh", "due"]
-    assert rows["old-client"][1] == "-"
-    assert rows["old-client"][-3:] == ["-", f"…{gone}", "expired"]
+    active = blocks["active (http -A trulioo without @NAME): the TRULIOO_* variables"]
+    assert re.search(rf"\n  token      valid, expires in \d+ min \(\S+ \S+ UTC\), …{fingerprint}\n", active)
+    assert "  secret     TRULIOO_CLIENT_SECRET\n" in active
+    assert "  token      valid, expires in" in blocks["profile dev"]
+    assert "\n  secret     profile dev secret_env DEV_SECRET\n" in blocks["profile dev"]
+    assert re.search(
+        rf"\n  token      refresh due, expires in 10 min \(.*\), …{due}\n", blocks["profile prod"]
+    )
+    (old,) = [block for title, block in blocks.items() if title.startswith("cached for client 'old-client'")]
+    assert re.search(rf"\n  token      expired at \S+ \S+ UTC, …{gone}\n", old)
+    assert dev_token not in result.stdout
 
 
 # What status --check says of the chosen credentials' cached token: (seconds it lived and has
@@ -495,7 +496,8 @@ def test_clear_profile_removes_only_that_profiles_tokens(
     body(run_http(["-b", "-A", "trulioo", "-a", "@dev", dev.url + "/x"], day))
     body(run_http(["-b", "-A", "trulioo", "-a", "@prod", prod.url + "/x"], day))
     result = companion(["clear", "--profile", "prod"], day)
-    assert result.stdout == f"removed 1 cached token of profile 'prod' from {cache_dir}\n"
+    whose = f"client '{PROD_ID}' at {prod.token_url} (profile prod)"
+    assert result.stdout == f"removed 1 cached token of {whose} from {cache_dir}\n"
     (left,) = json.loads(companion(["status", "--json"], day).stdout)["tokens"]
     assert (left["client_id"], left["profiles"]) == (DEV_ID, ["dev"])
 
@@ -508,7 +510,14 @@ def test_login_checks_and_keeps_the_secret_and_logout_removes_it(
 ) -> None:
     del day["DEV_SECRET"]  # from now on the keyring is where the secret is
     login = companion(["login", "--profile", "dev", "--secret-stdin"], day, stdin=DEV_SECRET + "\n")
-    assert (login.returncode, login.stderr) == (0, "")
+    profiles = Path(day["XDG_CONFIG_HOME"]) / "httpie-trulioo" / "config.toml"
+    assert (login.returncode, login.stderr) == (
+        0,
+        (
+            f"httpie-trulioo: note: profile dev ({profiles}:5) names secret_env DEV_SECRET: whenever "
+            "DEV_SECRET is set, it is used instead of the keyring.\n"
+        ),
+    )
     assert login.stdout == (
         f"logged in client '{DEV_ID}' at {dev.token_url} (profile dev): the secret works and is kept in the "
         "keyring (keyrings.alt.file.PlaintextKeyring)\n"
@@ -569,15 +578,17 @@ def test_status_check_creates_no_cache_folder(day: dict[str, str], cache_dir: Pa
 
 
 def test_login_with_a_wrong_secret_keeps_nothing(dev: RunningServer, day: dict[str, str]) -> None:
+    del day["DEV_SECRET"]  # it would be used instead of what login keeps: login would refuse
     result = companion(["login", "--profile", "dev", "--secret-stdin"], day, stdin="wrong\n")
     assert result.returncode == 1
-    assert one_line(result.stderr).startswith(
+    assert result.stderr.splitlines()[-1].startswith(
         "httpie-trulioo: error: the token endpoint answered 400 invalid_client"
     )
     assert not (Path(day["XDG_DATA_HOME"]) / "python_keyring" / "keyring_pass.cfg").exists()
 
 
 def test_login_asks_on_the_terminal(dev: RunningServer, day: dict[str, str]) -> None:
+    del day["DEV_SECRET"]
     code, screen = run_on_a_terminal(
         [find_http("httpie-trulioo"), "login", "--profile", "dev"],
         day,
@@ -590,6 +601,7 @@ def test_login_asks_on_the_terminal(dev: RunningServer, day: dict[str, str]) -> 
 
 
 def test_login_without_the_keyring_package_says_how_to_install_it(day: dict[str, str]) -> None:
+    del day["DEV_SECRET"]
     without_keyring = (
         "import sys; sys.modules['keyring'] = None; "  # what an install without the extra looks like
         "from httpie_trulioo.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -604,7 +616,7 @@ def test_login_without_the_keyring_package_says_how_to_install_it(day: dict[str,
         check=False,
     )
     assert result.returncode == 1
-    assert one_line(result.stderr) == (
+    assert result.stderr.splitlines()[-1] == (
         "httpie-trulioo: error: the OS keyring needs the keyring package: "
         "pip install 'httpie-trulioo[keyring]'."
     )

@@ -137,7 +137,7 @@ def test_token_endpoint_error_is_one_line(server: RunningServer, env: dict[str, 
         ["token", "--min-ttl", "-5"],
         ["token", "--min-ttl", "soon"],
         ["clear", "--client-id"],
-        ["clear", "--client-id", "a", "--profile", "b"],
+        ["clear", "-p"],
         ["login", "--secret"],
     ],
 )
@@ -199,24 +199,19 @@ def test_status_lists_entries_without_tokens(
     store(cache_dir, "old-client", "napi.api", Token("old-token-value", 1_000_000_000.0, 1_000_003_600.0))
     result = command(["status"], env)
     assert result.returncode == 0
-    lines = result.stdout.splitlines()
-    assert lines[0] == f"cache folder:  {cache_dir}"
-    assert lines[1].startswith("profiles file: ")
-    assert lines[2].split() == [
-        "CLIENT", "ID", "PROFILE", "TOKEN", "URL", "SCOPE", "GRANTED", "EXPIRES", "AT", "EXPIRES", "IN",
-        "TOKEN", "STATE",
-    ]  # fmt: skip
-    rows = {line.split()[0]: line.split() for line in lines[3:]}
-    assert rows[CLIENT_ID][1:5] == ["-", server.token_url, "workflow.studio.api", "workflow.studio.api"]
-    assert rows["old-client"][3:5] == ["napi.api", "-"]  # the server did not say what it granted
+    blocks = re.split(r"\n(?=\S)", result.stdout.strip())
+    assert blocks[0] == f"cache folder:  {cache_dir}"
+    assert blocks[1].startswith("profiles file: ")
     (token,) = server.fake.issued
-    assert rows[CLIENT_ID][-4:] == [
-        "60",
-        "min",
-        "…" + hashlib.sha256(token.encode()).hexdigest()[-6:],
-        "valid",
-    ]
-    assert rows["old-client"][-2:] == ["…" + hashlib.sha256(b"old-token-value").hexdigest()[-6:], "expired"]
+    fingerprint = hashlib.sha256(token.encode()).hexdigest()[-6:]
+    assert blocks[2].startswith("active (http -A trulioo without @NAME): the TRULIOO_* variables\n")
+    assert re.search(rf"\n  token      valid, expires in 60 min \(.*\), …{fingerprint}\n", blocks[2])
+    assert "\n  granted    workflow.studio.api" in blocks[2]
+    old_fingerprint = hashlib.sha256(b"old-token-value").hexdigest()[-6:]
+    assert blocks[3].startswith("cached for client 'old-client' ")
+    assert "\n  scope      napi.api\n" in blocks[3]
+    assert re.search(rf"\n  token      expired at .*, …{old_fingerprint}\n", blocks[3])
+    assert blocks[3].endswith("\n  granted    (not said)")  # the server did not say what it granted
     assert token not in result.stdout
     assert "old-token-value" not in result.stdout
 
@@ -259,19 +254,18 @@ def test_status_json_and_claims(server: RunningServer, env: dict[str, str], cach
     assert token not in text
 
 
-def test_status_shows_audience_and_resource_columns_only_when_an_entry_has_one(
+def test_status_shows_a_resource_only_where_an_entry_has_one_and_no_escapes(
     env: dict[str, str], cache_dir: Path
 ) -> None:
     later = time.time() + 3600
     store(cache_dir, "plain", "", Token("t1", later - 3600, later, scope="\x1b[31mread\nwrite"))
-    assert "AUDIENCE" not in command(["status"], env).stdout
+    assert "\n  resource" not in command(["status"], env).stdout
     store(cache_dir, "for-api", "", Token("t2", later - 3600, later), resource="https://api.example/")
-    lines = command(["status"], env).stdout.splitlines()
-    assert lines[2].split()[5:9] == ["SCOPE", "GRANTED", "RESOURCE", "EXPIRES"]  # no audience: none has one
-    rows = {line.split()[0]: line.split() for line in lines[3:]}
-    assert rows["for-api"][3:6] == ["-", "-", "https://api.example/"]
-    assert rows["plain"][3:7] == ["-", "[31mread", "write", "-"]  # the server's text, without escapes
-    assert "\x1b" not in "\n".join(lines)
+    out = command(["status"], env).stdout
+    assert out.count("\n  resource   https://api.example/\n") == 1
+    assert "\n  audience" not in out
+    assert "\n  granted     [31mread write\n" in out  # the server's text, without escapes or breaks
+    assert "\x1b" not in out
 
 
 def test_status_on_an_empty_cache(env: dict[str, str], cache_dir: Path) -> None:
@@ -560,7 +554,7 @@ def test_demo_runs_and_shows_fetch_reuse_and_refresh(http_env: dict[str, str]) -
         " was refused (401); got a new one (…",
         ") and resent POST /wfs/interpreter-v2/submit/demo-flow",
         "# what is cached",
-        "CLIENT ID",
+        "cached for client 'demo-client' (named by --auth, or by nothing set now)",
     ]
     positions = [out.index(marker) for marker in order]
     assert positions == sorted(positions)

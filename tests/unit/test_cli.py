@@ -623,7 +623,7 @@ def test_status_shows_each_profile_and_each_cached_token_with_its_state_and_neve
         ),
     ]
     # Tokens no profile gets, in the order of the cache's file names.
-    unchosen = "(no profile, login or variables choose it)"
+    unchosen = "(named by --auth, or by nothing set now)"
     assert sorted(blocks[5:]) == [
         (
             f"cached for client 'epoch-client' {unchosen}\n"
