@@ -124,8 +124,9 @@ def _parser() -> argparse.ArgumentParser:
         help="run a command with a valid token in TRULIOO_TOKEN",
         usage="%(prog)s [-h] [-p NAME] [--client-id ID] [--min-ttl SECONDS] -- COMMAND [ARG ...]",
         description="Run COMMAND (no shell) with a valid bearer token, cached or fetched, in its "
-        "environment as TRULIOO_TOKEN, e.g. httpie-trulioo exec -- newman run suite.json "
-        '--env-var "token=$TRULIOO_TOKEN"; exit with its exit status.',
+        "environment as TRULIOO_TOKEN, and exit with its exit status: httpie-trulioo exec -p dev -- "
+        "pytest tests/api, or, for a tool that takes the token as an argument, a shell: httpie-trulioo "
+        "exec -- sh -c 'newman run suite.json --env-var \"token=$TRULIOO_TOKEN\"'.",
     )
     run.add_argument(
         "--min-ttl",

@@ -560,6 +560,29 @@ def test_demo_runs_and_shows_fetch_reuse_and_refresh(http_env: dict[str, str]) -
     assert positions == sorted(positions)
 
 
+def comparable(transcript: str) -> str:
+    """A demo's output with what changes from run to run made the same: ports, times, folders, tokens.
+
+    Each token's fingerprint becomes its rank of first appearance: the same token must show the
+    same fingerprint throughout, and a new one a new one.
+    """
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", transcript)
+    text = re.sub(r"\d+ ms\b", "N ms", text)
+    text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+", "DATE", text)
+    text = re.sub(r"^(cache folder|profiles file):( +)\S+", r"\1:\2PATH", text, flags=re.MULTILINE)
+    ranks: dict[str, str] = {}
+    return re.sub(r"…[0-9a-f]{6}\b", lambda found: ranks.setdefault(found[0], f"…#{len(ranks) + 1}"), text)
+
+
+def test_the_readme_shows_what_the_demo_prints(http_env: dict[str, str]) -> None:
+    result = run_demo(http_env)
+    assert result.returncode == 0, result.stderr
+    readme = (TESTS.parent / "README.md").read_text()
+    start = readme.index("```\nfake Trulioo on ") + 4
+    shown = readme[start : readme.index("\n```", start)]
+    assert comparable(shown) == comparable(result.stdout.strip())
+
+
 def test_the_demo_starts_cold_every_time_and_keeps_no_token(
     http_env: dict[str, str], cache_dir: Path
 ) -> None:

@@ -193,8 +193,9 @@ options:
 usage: httpie-trulioo exec [-h] [-p NAME] [--client-id ID] [--min-ttl SECONDS] -- COMMAND [ARG ...]
 
 Run COMMAND (no shell) with a valid bearer token, cached or fetched, in its environment as
-TRULIOO_TOKEN, e.g. httpie-trulioo exec -- newman run suite.json --env-var "token=$TRULIOO_TOKEN";
-exit with its exit status.
+TRULIOO_TOKEN, and exit with its exit status: httpie-trulioo exec -p dev -- pytest tests/api, or,
+for a tool that takes the token as an argument, a shell: httpie-trulioo exec -- sh -c 'newman run
+suite.json --env-var "token=$TRULIOO_TOKEN"'.
 
 options:
   -h, --help            show this help message and exit
