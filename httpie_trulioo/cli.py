@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from .cache import Entry, TokenCache, TokenKey, cache_folder, folder_problem
+from .completion import NAMES_OPTION, SHELLS, profile_names, script
 from .credentials import Choice, Credentials, choose, profiles_by_key, source_before_keyring
 from .errors import ConfigurationError, TruliooError
 from .profiles import config_file
@@ -194,6 +195,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     logout.add_argument("--json", action="store_true", help="print JSON for scripts")
     logout.set_defaults(run=_logout)
+
+    completion = commands.add_parser(
+        "completion",
+        allow_abbrev=False,
+        help="print a shell completion script",
+        description="Print a script that completes the commands, options and profile names (read at each "
+        'TAB) of httpie-trulioo in SHELL. bash: add eval "$(httpie-trulioo completion bash)" to ~/.bashrc. '
+        "zsh: httpie-trulioo completion zsh > ~/.zfunc/_httpie-trulioo, with fpath=(~/.zfunc $fpath) "
+        "before compinit in ~/.zshrc. fish: httpie-trulioo completion fish > "
+        "~/.config/fish/completions/httpie-trulioo.fish.",
+    )
+    completion.add_argument(
+        "shell", metavar="SHELL", choices=SHELLS, help=f"{', '.join(SHELLS[:-1])} or {SHELLS[-1]}"
+    )
+    # What the scripts call at each TAB: hidden, as no one types it.
+    completion.add_argument(NAMES_OPTION, dest="profile_names", action="store_true", help=argparse.SUPPRESS)
+    completion.set_defaults(run=_completion)
     return parser
 
 
@@ -757,6 +775,20 @@ def _logout(args: argparse.Namespace) -> int:
         return 1
     secret = "removed the secret from the keyring" if forgotten else "no secret was in the keyring"
     print(f"logged out {whose}: {secret}, and {removed} cached token{'' if removed == 1 else 's'}")
+    return 0
+
+
+def _completion(args: argparse.Namespace) -> int:
+    """Print the completion script for a shell; with --profile-names (the script's TAB), the profile names.
+
+    The names go one a line; a profiles file that cannot be used gives none, no error, and status 1.
+    """
+    if args.profile_names:
+        names = profile_names(os.environ)
+        if names:
+            print("\n".join(names))
+        return 0 if names is not None else 1
+    print(script(_parser(), args.shell), end="")
     return 0
 
 
