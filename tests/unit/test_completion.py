@@ -1,0 +1,532 @@
+"""Shell completion: the scripts name what the parser declares, and complete in real shells.
+
+Each script is read back by its structure (which options each command has, which take a value,
+which complete to profile names), against what ``cli``'s parser declares, so that an option added
+to the parser is checked without a change here. Then the scripts run: bash always (its completion
+function, called as bash calls it), zsh and fish where they are installed; each asks the installed
+``httpie-trulioo`` for the profile names of a profiles file in the test's folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import select
+import shlex
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from harness import find_http, private_folders
+from helpers import posix_only
+
+from httpie_trulioo import cli
+from httpie_trulioo.cli import main
+from httpie_trulioo.completion import SHELLS, profile_names, script
+
+PROFILES = '[profiles.dev]\nclient_id = "d"\n[profiles.prod]\nclient_id = "p"\n[profiles."qa team"]\n'
+NAMES = ["dev", "prod", "qa team"]
+VALUED = {"-p", "--profile", "--client-id", "--min-ttl"}  # token's options that take a value, by hand
+SHELL_PATHS = {shell: shutil.which(shell) for shell in SHELLS}  # None: not installed
+
+
+def declared(parser: argparse.ArgumentParser) -> dict[str, dict[str, set[str]]]:
+    """Per command ("" for the program): its shown options, those that take a value, the profile ones."""
+    found = {"": _options(parser)}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found |= {name: _options(sub) for name, sub in action.choices.items()}
+    return found
+
+
+def _options(parser: argparse.ArgumentParser) -> dict[str, set[str]]:
+    shown = [
+        action for action in parser._actions if action.option_strings and action.help != argparse.SUPPRESS
+    ]
+    return {
+        "options": {name for action in shown for name in action.option_strings},
+        "valued": {name for action in shown if action.nargs != 0 for name in action.option_strings},
+        "profile": {name for action in shown if action.dest == "profile" for name in action.option_strings},
+    }
+
+
+def read_bash(text: str) -> dict[str, dict[str, set[str]]]:
+    """What each command's line of ``_httpie_trulioo_grammar`` says."""
+    fields = r"options='([^']*)' valued='([^']*)' profile='([^']*)' choices='[^']*' runs='1?'"
+    line = re.compile(r"^ +('?[\w-]*'?)\) " + fields + " ;;$")
+    found = {}
+    for match in filter(None, map(line.match, text.splitlines())):
+        name, options, valued, profile = match.groups()
+        found[name.strip("'")] = {"options": set(options.split()), "valued": set(valued.split())}
+        found[name.strip("'")]["profile"] = set(profile.split())
+    return found
+
+
+def read_zsh(text: str) -> dict[str, dict[str, set[str]]]:
+    """Each ``_arguments`` call's option specs: ``'(exclusions)NAME[=+]?[help]:message:action'``."""
+    blocks = re.findall(
+        r"^ *(?:\((\S+)\)\n)? *_arguments (?:-C )?-S[^\n]*\n((?: *'.*\n)+)", text, re.MULTILINE
+    )
+    spec = re.compile(r"^ *'\([^)]*\)(-[\w-]+)([=+]?)\[(?:[^\]\\]|\\.)*\](:[^:]*:(.*))?' (?:\\|&& ret=0)$")
+    found = {}
+    for name, specs in blocks:
+        options: dict[str, set[str]] = {"options": set(), "valued": set(), "profile": set()}
+        for match in filter(None, map(spec.match, specs.splitlines())):
+            option, joined, value, action = match.groups()
+            options["options"].add(option)
+            assert bool(joined) is bool(value), f"{option}: a value needs both its spelling and its action"
+            if value:
+                options["valued"].add(option)
+            if action == "_httpie-trulioo_profiles":
+                options["profile"].add(option)
+        found[name] = options
+    return found
+
+
+def read_fish(text: str) -> dict[str, dict[str, set[str]]]:
+    """Each ``complete`` line of an option: its command, spellings, and whether it takes a value."""
+    line = re.compile(
+        r"^complete -c httpie-trulioo -n '__httpie_trulioo_at (\S+) options'((?: -[sl] [\w-]+)+)(.*)"
+    )
+    found: dict[str, dict[str, set[str]]] = {}
+    for match in filter(None, map(line.match, text.splitlines())):
+        name, spelled, rest = match.groups()
+        options = found.setdefault(name.strip('"'), {"options": set(), "valued": set(), "profile": set()})
+        names = {
+            ("--" if kind == "-l" else "-") + word for kind, word in re.findall(r"(-[sl]) (\S+)", spelled)
+        }
+        options["options"] |= names
+        if rest.startswith(" -x"):
+            options["valued"] |= names
+        if "(__httpie_trulioo_profiles)" in rest:
+            options["profile"] |= names
+    return found
+
+
+READERS = {"bash": read_bash, "zsh": read_zsh, "fish": read_fish}
+
+
+def commands_of(shell: str, text: str) -> list[str]:
+    """The commands the script offers after ``httpie-trulioo``."""
+    if shell == "bash":
+        return re.findall(r"compgen -W '([^']*)' -- \"\$cur\"", text)[0].split()
+    if shell == "zsh":
+        return re.findall(r"^ +'([\w-]+):", text, re.MULTILINE)
+    return re.findall(
+        r"""^complete -c httpie-trulioo -n '__httpie_trulioo_at "" options' -a ([\w-]+) """, text, re.M
+    )
+
+
+# --- the scripts, by structure -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_each_script_names_every_command_and_option_and_which_take_a_value(shell: str) -> None:
+    parser = cli._parser()
+    text = script(parser, shell)
+    options = declared(parser)
+    assert READERS[shell](text) == options
+    assert commands_of(shell, text) == [name for name in options if name]
+    assert options["token"]["valued"] == VALUED  # the parser reading above, checked by hand once
+    assert options["status"]["profile"] == {"-p", "--profile"}
+    assert {"completion", "exec", "token"} <= set(options)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_an_option_or_command_added_to_the_parser_is_in_the_script_and_a_hidden_one_is_not(
+    shell: str,
+) -> None:
+    parser = cli._parser()
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    status = commands.choices["status"]
+    status.add_argument("--since", metavar="WHEN", help="only those fetched since WHEN")
+    status.add_argument("-q", "--quiet", action="store_true", help="say less")
+    status.add_argument("--internal", action="store_true", help=argparse.SUPPRESS)
+    new = commands.add_parser("whoami", help="say which client a call would use")
+    new.add_argument("-p", "--profile", help="this profile")
+    found = READERS[shell](script(parser, shell))
+    assert {"--since", "-q", "--quiet"} <= found["status"]["options"]
+    assert "--internal" not in found["status"]["options"]
+    assert "--since" in found["status"]["valued"]
+    assert {"-q", "--quiet"} & found["status"]["valued"] == set()
+    assert found["whoami"] == {
+        "options": {"-h", "--help", "-p", "--profile"},
+        "valued": {"-p", "--profile"},
+        "profile": {"-p", "--profile"},
+    }
+    assert "whoami" in commands_of(shell, script(parser, shell))
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_every_script_asks_the_installed_command_for_the_names_quietly(shell: str) -> None:
+    text = script(cli._parser(), shell)
+    asks = re.findall(r"command httpie-trulioo completion (\w+) --profile-names 2>/dev/null", text)
+    assert asks == [shell]
+
+
+def test_a_choice_the_scripts_would_have_to_quote_is_refused() -> None:
+    parser = cli._parser()
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    commands.choices["status"].add_argument("--format", choices=["table", "two words"], help="how")
+    with pytest.raises(ValueError, match="'two words' cannot be completed"):
+        script(parser, "bash")
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_script_checks_as_its_shell_s_syntax(shell: str) -> None:
+    if not shutil.which(shell):
+        pytest.skip(f"{shell} is not installed: its script is checked by its structure only")
+    checked = subprocess.run(
+        [shell, "-n"], input=script(cli._parser(), shell), capture_output=True, text=True, check=False
+    )
+    assert (checked.returncode, checked.stderr) == (0, "")
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_command_prints_the_script(capsys: pytest.CaptureFixture[str], shell: str) -> None:
+    assert main(["completion", shell]) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == (script(cli._parser(), shell), "")
+    assert out.endswith("\n")
+    assert f"httpie-trulioo completion {shell}" in "".join(
+        out.splitlines(keepends=True)[:4]
+    )  # how to load it
+
+
+def test_an_unknown_shell_is_bad_usage_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["completion", "tcsh"])
+    out, err = capsys.readouterr()
+    assert (stopped.value.code, out) == (2, "")
+    assert err.splitlines()[0] == "usage: httpie-trulioo completion [-h] SHELL"
+    last = err.splitlines()[-1]
+    assert last.startswith(
+        "httpie-trulioo completion: error: argument SHELL: invalid choice: 'tcsh' (choose from "
+    )
+    assert all(shell in last for shell in SHELLS)
+    assert len(err.splitlines()) == 2
+
+
+def test_the_names_option_is_not_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["completion", "--help"])
+    assert "--profile-names" not in capsys.readouterr().out
+
+
+# --- the profile names ---------------------------------------------------------------------------
+
+
+def profiles_file(folder: Path, text: str = PROFILES, mode: int = 0o600) -> dict[str, str]:
+    path = folder / "config.toml"
+    path.write_text(text)
+    path.chmod(mode)
+    return {"TRULIOO_CONFIG_FILE": str(path)}
+
+
+def names_by_the_command(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]
+) -> tuple[int, str, str]:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    code = main(["completion", "bash", "--profile-names"])
+    return code, *capsys.readouterr()
+
+
+def test_the_names_are_the_profiles_file_s_one_a_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environ = profiles_file(tmp_path)
+    assert profile_names(environ) == NAMES
+    assert names_by_the_command(capsys, monkeypatch, environ) == (0, "dev\nprod\nqa team\n", "")
+
+
+def test_no_profiles_file_is_no_names_and_no_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environ = {"TRULIOO_CONFIG_FILE": str(tmp_path / "none.toml")}
+    assert profile_names(environ) == []
+    assert names_by_the_command(capsys, monkeypatch, environ) == (0, "", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[profiles.dev\n",  # not TOML
+        '[profiles.dev]\nclient_secret = "s3cret"\n',  # a profile the command refuses
+        "profiles = 1\n",
+        "[profiles.dev]\ncolour = 'blue'\n",
+    ],
+)
+def test_a_broken_profiles_file_lists_nothing_and_says_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    environ = profiles_file(tmp_path, text)
+    assert profile_names(environ) is None
+    assert names_by_the_command(capsys, monkeypatch, environ) == (1, "", "")
+
+
+@posix_only("mode bits; on Windows the folder's ACL decides who may write")
+@pytest.mark.parametrize("mode", [0o620, 0o602])
+def test_a_profiles_file_others_can_write_lists_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, mode: int
+) -> None:
+    environ = profiles_file(tmp_path, mode=mode)
+    assert profile_names(environ) is None
+    assert names_by_the_command(capsys, monkeypatch, environ) == (1, "", "")
+
+
+def test_a_relative_config_file_variable_lists_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environ = {"TRULIOO_CONFIG_FILE": "relative/config.toml"}
+    assert profile_names(environ) is None
+    assert names_by_the_command(capsys, monkeypatch, environ) == (1, "", "")
+
+
+def test_listing_the_names_runs_no_secret_cmd(tmp_path: Path) -> None:
+    ran = tmp_path / "ran"
+    command = f"touch {shlex.quote(str(ran))}"
+    environ = profiles_file(tmp_path, f"[profiles.dev]\nsecret_cmd = {command!r}\n".replace("'", '"'))
+    assert profile_names(environ) == ["dev"]
+    assert not ran.exists()
+
+
+def test_a_name_that_does_not_fit_on_one_line_is_left_out(tmp_path: Path) -> None:
+    environ = profiles_file(tmp_path, '[profiles."two\\nlines"]\n[profiles.""]\n[profiles.ok]\n')
+    assert profile_names(environ) == ["ok"]
+
+
+# --- in real shells ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shell_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The installed httpie-trulioo first on PATH, a home of its own, and the profiles file."""
+    folder = tmp_path_factory.mktemp("completion")
+    bin_folder = str(Path(find_http("httpie-trulioo")).parent)
+    keep = {name: value for name, value in os.environ.items() if not name.startswith("TRULIOO_")}
+    return {
+        **keep,
+        **private_folders(folder),
+        **profiles_file(folder),
+        "PATH": bin_folder + os.pathsep + os.environ.get("PATH", ""),
+    }
+
+
+# What bash's completion function answers: the words on the line, the last one under the cursor.
+BASH_CASES = {
+    "commands": (["httpie-trulioo", ""], None),
+    "a command begun": (["httpie-trulioo", "st"], ["status"]),
+    "options": (["httpie-trulioo", "status", "-"], None),
+    "an option begun": (["httpie-trulioo", "token", "--re"], ["--refresh"]),
+    "-p": (["httpie-trulioo", "token", "-p", ""], ["dev", "prod", "qa\\ team"]),
+    "--profile": (["httpie-trulioo", "status", "--profile", ""], ["dev", "prod", "qa\\ team"]),
+    "--profile begun": (["httpie-trulioo", "exec", "--profile", "p"], ["prod"]),
+    "-p @": (["httpie-trulioo", "clear", "-p", "@q"], ["@qa\\ team"]),
+    "--profile=": (["httpie-trulioo", "token", "--profile", "="], ["dev", "prod", "qa\\ team"]),
+    "--profile=d": (["httpie-trulioo", "token", "--profile", "=", "d"], ["dev"]),
+    "--min-ttl": (["httpie-trulioo", "token", "--min-ttl", ""], []),
+    "--min-ttl begun": (["httpie-trulioo", "exec", "--min-ttl", "3"], []),
+    "--min-ttl=": (["httpie-trulioo", "token", "--min-ttl", "=", ""], []),
+    "--client-id": (["httpie-trulioo", "login", "--client-id", ""], []),
+    "after a profile": (["httpie-trulioo", "token", "-p", "dev", "--j"], ["--json"]),
+    "no argument to take": (["httpie-trulioo", "token", "-p", "dev", ""], []),
+    "the shell": (["httpie-trulioo", "completion", ""], list(SHELLS)),
+    "an unknown command": (["httpie-trulioo", "tokens", "-"], []),
+    "exec's options": (["httpie-trulioo", "exec", "--min-ttl", "5", "--c"], ["--client-id"]),
+    "exec's command": (["httpie-trulioo", "exec", "--", "bas"], None),
+}
+
+_BASH_DRIVER = """\
+eval "$(httpie-trulioo completion bash)"
+ask() {
+    COMP_WORDS=("$@")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMPREPLY=()
+    _httpie_trulioo
+    if ((${#COMPREPLY[@]})); then printf '%s\\n' "${COMPREPLY[@]}"; fi
+    printf '%s\\n' '-- end --'
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def bash_answers(shell_env: dict[str, str]) -> dict[str, list[str]]:
+    """Every case of BASH_CASES, asked of one bash with the script loaded as the README says."""
+    asks = "".join(f"ask {shlex.join(words)}\n" for words, _ in BASH_CASES.values())
+    ran = subprocess.run(
+        [SHELL_PATHS["bash"] or "bash", "--norc", "--noprofile"],
+        input=_BASH_DRIVER + asks,
+        env=shell_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (ran.returncode, ran.stderr) == (0, "")
+    answers = ran.stdout.split("-- end --\n")
+    assert answers[-1] == ""
+    return {name: answer.splitlines() for name, answer in zip(BASH_CASES, answers, strict=False)}
+
+
+@posix_only("bash")
+@pytest.mark.parametrize("case", BASH_CASES)
+def test_bash_completes(bash_answers: dict[str, list[str]], case: str) -> None:
+    expected = BASH_CASES[case][1]
+    if case == "commands":
+        expected = [name for name in declared(cli._parser()) if name]
+    elif case == "options":
+        expected = sorted(declared(cli._parser())["status"]["options"])
+        assert sorted(bash_answers[case]) == expected
+        return
+    elif case == "exec's command":  # any program on PATH: bash itself runs this test
+        assert "bash" in bash_answers[case]
+        assert all(name.startswith("bas") for name in bash_answers[case])
+        return
+    assert bash_answers[case] == expected
+
+
+@posix_only("bash")
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [(PROFILES, 0o666), ("[profiles.dev\n", 0o600), (None, 0o600)],
+    ids=["others can write it", "not TOML", "no file"],
+)
+def test_bash_completes_no_profile_and_shows_no_error_for_a_file_it_cannot_use(
+    shell_env: dict[str, str], tmp_path: Path, text: str | None, mode: int
+) -> None:
+    environ = {**shell_env, "TRULIOO_CONFIG_FILE": str(tmp_path / "config.toml")}
+    if text is not None:
+        environ |= profiles_file(tmp_path, text, mode)
+    ran = subprocess.run(
+        [SHELL_PATHS["bash"] or "bash", "--norc", "--noprofile"],
+        input=_BASH_DRIVER + "ask httpie-trulioo token -p ''\n",
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "-- end --\n", "")
+
+
+FISH_CASES = {
+    "httpie-trulioo st": ["status"],
+    "httpie-trulioo token -p ": NAMES,
+    "httpie-trulioo status --profile d": ["dev"],
+    "httpie-trulioo token --profile=": [f"--profile={name}" for name in NAMES],
+    "httpie-trulioo token -p @p": ["@prod"],
+    "httpie-trulioo token --min-ttl ": [],
+    "httpie-trulioo exec --min-ttl 3": [],
+    "httpie-trulioo login --client-id ": [],
+    "httpie-trulioo completion ": sorted(SHELLS),
+    "httpie-trulioo token -p dev --j": ["--json"],
+    "httpie-trulioo exec --min-ttl 5 --c": ["--client-id"],
+}
+
+
+@pytest.mark.skipif(
+    SHELL_PATHS["fish"] is None, reason="fish is not installed: its script is checked by its structure"
+)
+def test_fish_completes(shell_env: dict[str, str]) -> None:
+    program = (
+        "httpie-trulioo completion fish | source; for line in $argv; complete -C $line; echo '-- end --'; end"
+    )
+    ran = subprocess.run(
+        [SHELL_PATHS["fish"] or "fish", "--no-config", "-c", program, *FISH_CASES],
+        env=shell_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (ran.returncode, ran.stderr) == (0, "")
+    answers = [
+        sorted(line.split("\t")[0] for line in answer.splitlines())
+        for answer in ran.stdout.split("-- end --\n")
+    ]
+    assert dict(zip(FISH_CASES, answers, strict=False)) == {
+        line: sorted(want) for line, want in FISH_CASES.items()
+    }
+    commands = subprocess.run(
+        [
+            SHELL_PATHS["fish"] or "fish",
+            "--no-config",
+            "-c",
+            program,
+            "httpie-trulioo ",
+            "httpie-trulioo status -",
+        ],
+        env=shell_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split("-- end --\n")
+    options = declared(cli._parser())
+    assert sorted(line.split("\t")[0] for line in commands[0].splitlines()) == sorted(
+        name for name in options if name
+    )
+    assert sorted(line.split("\t")[0] for line in commands[1].splitlines()) == sorted(
+        options["status"]["options"]
+    )
+
+
+# Lines typed at an interactive zsh, a TAB where completion is asked for, and the words then run.
+ZSH_CASES = {
+    "httpie-trulioo sta\t": "status",
+    "httpie-trulioo token --profile d\t": "token --profile dev",
+    "httpie-trulioo status -p @p\t": "status -p @prod",
+    "httpie-trulioo token --profile=q\t": "token --profile=qa team",
+    "httpie-trulioo token --min-ttl \t": "token --min-ttl",
+    "httpie-trulioo status --ch\t": "status --check",
+    "httpie-trulioo completion f\t": "completion fish",
+}
+
+
+@pytest.mark.skipif(
+    SHELL_PATHS["zsh"] is None, reason="zsh is not installed: its script is checked by its structure"
+)
+@posix_only("a pseudo-terminal")
+def test_zsh_completes(shell_env: dict[str, str], tmp_path: Path) -> None:
+    """An interactive zsh on a pseudo-terminal, where the command is a function that prints its words."""
+    import pty  # noqa: PLC0415 - POSIX only
+
+    setup = (
+        "autoload -U compinit && compinit -u -D\n"
+        'eval "$(httpie-trulioo completion zsh)"\n'
+        'httpie-trulioo() { print -r -- "ran<$*>" }\n'
+        "print -r -- ready''\n"
+    )
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: zsh, with no startup file
+        os.chdir(tmp_path)
+        zsh = SHELL_PATHS["zsh"] or "zsh"
+        os.execve(zsh, [zsh, "-f", "-i"], {**shell_env, "TERM": "dumb", "PS1": "% "})  # noqa: S606
+    try:
+        seen = _until(terminal, b"ready\r\n", setup.encode())
+        assert b"ready" in seen
+        ran = []
+        for line in ZSH_CASES:
+            out = _until(terminal, b">\r\n", (line + "\n").encode())
+            ran.append(re.findall(rb"ran<(.*)>\r\n", out)[-1].decode())
+        assert dict(zip(ZSH_CASES, ran, strict=True)) == ZSH_CASES
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(terminal)
+
+
+def _until(terminal: int, wanted: bytes, typed: bytes) -> bytes:
+    """Type ``typed`` and read the terminal until ``wanted`` shows (a hang fails after 30 s)."""
+    os.write(terminal, typed)
+    seen = b""
+    deadline = time.monotonic() + 30
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {wanted!r} on the terminal: {seen!r}"
+        if select.select([terminal], [], [], left)[0]:
+            seen += os.read(terminal, 65536)
+    return seen
