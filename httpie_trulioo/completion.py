@@ -360,10 +360,12 @@ function __httpie_trulioo_at --argument-names wanted place
 end
 
 function __httpie_trulioo_profiles
-    # The profile names of the profiles file, read now (an "@" kept).
+    # The profile names of the profiles file, read now (an "@" kept); none, quietly, if the
+    # command is not on PATH, where fish itself would complain.
+    command -q httpie-trulioo; or return 0
     set -l at (string replace -r -- '^(?:@PROFILE_PREFIXES@)?(@?).*$' '$1' (commandline -ct))
     for name in (command httpie-trulioo completion fish @NAMES@ 2>/dev/null)
-        printf '%s\\n' "$at$name"
+        printf '%s\\tprofile\\n' "$at$name"
     end
 end
 

@@ -343,30 +343,34 @@ BASH_CASES = {
     "exec's command": (["httpie-trulioo", "exec", "--", "bas"], None),
 }
 
-_BASH_DRIVER = """\
-eval "$(httpie-trulioo completion bash)"
-ask() {
+
+def bash_driver(program: str = "httpie-trulioo") -> str:
+    """A bash that loads the script as the README says, and ``ask WORD...`` prints what completes WORD."""
+    return f"""\
+eval "$({program} completion bash)"
+ask() {{
     COMP_WORDS=("$@")
-    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
     COMPREPLY=()
     _httpie_trulioo
-    if ((${#COMPREPLY[@]})); then printf '%s\\n' "${COMPREPLY[@]}"; fi
+    if ((${{#COMPREPLY[@]}})); then printf '%s\\n' "${{COMPREPLY[@]}}"; fi
     printf '%s\\n' '-- end --'
-}
+}}
 """
+
+
+def run_bash(text: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    bash = SHELL_PATHS["bash"] or "bash"
+    return subprocess.run(
+        [bash, "--norc", "--noprofile"], input=text, env=environ, capture_output=True, text=True, check=False
+    )
 
 
 @pytest.fixture(scope="module")
 def bash_answers(shell_env: dict[str, str]) -> dict[str, list[str]]:
-    """Every case of BASH_CASES, asked of one bash with the script loaded as the README says."""
-    asks = "".join(f"ask {shlex.join(words)}\n" for words, _ in BASH_CASES.values())
-    ran = subprocess.run(
-        [SHELL_PATHS["bash"] or "bash", "--norc", "--noprofile"],
-        input=_BASH_DRIVER + asks,
-        env=shell_env,
-        capture_output=True,
-        text=True,
-        check=False,
+    """Every case of BASH_CASES, asked of one bash."""
+    ran = run_bash(
+        bash_driver() + "".join(f"ask {shlex.join(words)}\n" for words, _ in BASH_CASES.values()), shell_env
     )
     assert (ran.returncode, ran.stderr) == (0, "")
     answers = ran.stdout.split("-- end --\n")
@@ -394,23 +398,19 @@ def test_bash_completes(bash_answers: dict[str, list[str]], case: str) -> None:
 @posix_only("bash")
 @pytest.mark.parametrize(
     ("text", "mode"),
-    [(PROFILES, 0o666), ("[profiles.dev\n", 0o600), (None, 0o600)],
-    ids=["others can write it", "not TOML", "no file"],
+    [(PROFILES, 0o666), ("[profiles.dev\n", 0o600), (None, 0o600), (PROFILES, 0o600)],
+    ids=["others can write it", "not TOML", "no file", "the command not on PATH"],
 )
-def test_bash_completes_no_profile_and_shows_no_error_for_a_file_it_cannot_use(
-    shell_env: dict[str, str], tmp_path: Path, text: str | None, mode: int
+def test_bash_completes_no_profile_and_shows_no_error_when_it_cannot_list_them(
+    shell_env: dict[str, str], tmp_path: Path, text: str | None, mode: int, request: pytest.FixtureRequest
 ) -> None:
     environ = {**shell_env, "TRULIOO_CONFIG_FILE": str(tmp_path / "config.toml")}
     if text is not None:
         environ |= profiles_file(tmp_path, text, mode)
-    ran = subprocess.run(
-        [SHELL_PATHS["bash"] or "bash", "--norc", "--noprofile"],
-        input=_BASH_DRIVER + "ask httpie-trulioo token -p ''\n",
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    program = "httpie-trulioo"
+    if "PATH" in request.node.callspec.id:
+        program, environ["PATH"] = shlex.quote(find_http("httpie-trulioo")), str(tmp_path)  # nothing on it
+    ran = run_bash(bash_driver(program) + "ask httpie-trulioo token -p ''\n", environ)
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, "-- end --\n", "")
 
 
@@ -429,49 +429,70 @@ FISH_CASES = {
 }
 
 
-@pytest.mark.skipif(
+needs_fish = pytest.mark.skipif(
     SHELL_PATHS["fish"] is None, reason="fish is not installed: its script is checked by its structure"
 )
-def test_fish_completes(shell_env: dict[str, str]) -> None:
-    program = (
-        "httpie-trulioo completion fish | source; for line in $argv; complete -C $line; echo '-- end --'; end"
-    )
-    ran = subprocess.run(
-        [SHELL_PATHS["fish"] or "fish", "--no-config", "-c", program, *FISH_CASES],
-        env=shell_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+
+
+def fish_completes(
+    environ: dict[str, str], *lines: str, load: str = "", config: bool = False
+) -> list[list[str]]:
+    """What fish completes each line to, sorted (descriptions left out), after running ``load``."""
+    program = f"{load}; for line in $argv; complete -C $line; echo '-- end --'; end"
+    fish = [SHELL_PATHS["fish"] or "fish", *([] if config else ["--no-config"]), "-c", program, *lines]
+    ran = subprocess.run(fish, env=environ, capture_output=True, text=True, check=False)
     assert (ran.returncode, ran.stderr) == (0, "")
-    answers = [
-        sorted(line.split("\t")[0] for line in answer.splitlines())
-        for answer in ran.stdout.split("-- end --\n")
-    ]
-    assert dict(zip(FISH_CASES, answers, strict=False)) == {
-        line: sorted(want) for line, want in FISH_CASES.items()
-    }
-    commands = subprocess.run(
-        [
-            SHELL_PATHS["fish"] or "fish",
-            "--no-config",
-            "-c",
-            program,
-            "httpie-trulioo ",
-            "httpie-trulioo status -",
-        ],
-        env=shell_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split("-- end --\n")
+    answers = ran.stdout.split("-- end --\n")
+    assert answers[-1] == ""
+    return [sorted(line.split("\t")[0] for line in answer.splitlines()) for answer in answers[:-1]]
+
+
+@needs_fish
+def test_fish_completes(shell_env: dict[str, str]) -> None:
+    answers = fish_completes(
+        shell_env,
+        *FISH_CASES,
+        "httpie-trulioo ",
+        "httpie-trulioo status -",
+        load="httpie-trulioo completion fish | source",
+    )
     options = declared(cli._parser())
-    assert sorted(line.split("\t")[0] for line in commands[0].splitlines()) == sorted(
-        name for name in options if name
+    expected = [sorted(want) for want in FISH_CASES.values()]
+    expected += [sorted(name for name in options if name), sorted(options["status"]["options"])]
+    assert dict(zip([*FISH_CASES, "commands", "options"], answers, strict=True)) == dict(
+        zip([*FISH_CASES, "commands", "options"], expected, strict=True)
     )
-    assert sorted(line.split("\t")[0] for line in commands[1].splitlines()) == sorted(
-        options["status"]["options"]
-    )
+
+
+@needs_fish
+def test_fish_finds_the_script_where_the_help_says_to_put_it(
+    shell_env: dict[str, str], tmp_path: Path
+) -> None:
+    environ = {**shell_env, **private_folders(tmp_path)}
+    del environ["XDG_CONFIG_HOME"]  # so that fish's folder is ~/.config/fish, as the help has it
+    folder = Path(environ["HOME"]) / ".config" / "fish" / "completions"
+    folder.mkdir(parents=True)
+    (folder / "httpie-trulioo.fish").write_text(script(cli._parser(), "fish"))
+    assert "fish > ~/.config/fish/completions/httpie-trulioo.fish" in _description("completion")
+    assert fish_completes(environ, "httpie-trulioo token -p ", config=True) == [NAMES]
+
+
+@needs_fish
+def test_fish_completes_no_profile_and_shows_no_error_without_the_command_on_path(
+    shell_env: dict[str, str], tmp_path: Path
+) -> None:
+    loaded = tmp_path / "httpie-trulioo.fish"
+    loaded.write_text(script(cli._parser(), "fish"))
+    environ = {**shell_env, "PATH": str(tmp_path)}  # where fish itself would complain of no such command
+    answers = fish_completes(environ, "httpie-trulioo token -p ", load=f"source {shlex.quote(str(loaded))}")
+    assert answers == [[]]
+
+
+def _description(command: str) -> str:
+    """What ``httpie-trulioo COMMAND --help`` says the command does, before argparse wraps it."""
+    parser = cli._parser()
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    return commands.choices[command].description or ""
 
 
 # Lines typed at an interactive zsh, a TAB where completion is asked for, and the words then run.
@@ -490,24 +511,30 @@ ZSH_CASES = {
     SHELL_PATHS["zsh"] is None, reason="zsh is not installed: its script is checked by its structure"
 )
 @posix_only("a pseudo-terminal")
-def test_zsh_completes(shell_env: dict[str, str], tmp_path: Path) -> None:
-    """An interactive zsh on a pseudo-terminal, where the command is a function that prints its words."""
+@pytest.mark.parametrize("load", ["eval", "fpath"])
+def test_zsh_completes(shell_env: dict[str, str], tmp_path: Path, load: str) -> None:
+    """An interactive zsh on a pseudo-terminal, where the command is a function that prints its words.
+
+    The script is loaded either way the help says: eval'd after compinit, or found on $fpath by it.
+    """
     import pty  # noqa: PLC0415 - POSIX only
 
-    setup = (
-        "autoload -U compinit && compinit -u -D\n"
-        'eval "$(httpie-trulioo completion zsh)"\n'
-        'httpie-trulioo() { print -r -- "ran<$*>" }\n'
-        "print -r -- ready''\n"
-    )
+    functions = tmp_path / "functions"
+    functions.mkdir()
+    (functions / "_httpie-trulioo").write_text(script(cli._parser(), "zsh"))
+    setup = {
+        "eval": 'autoload -U compinit && compinit -u -D\neval "$(httpie-trulioo completion zsh)"\n',
+        "fpath": f"fpath=({shlex.quote(str(functions))} $fpath)\nautoload -U compinit && compinit -u -D\n",
+    }[load]
+    setup += 'httpie-trulioo() { print -r -- "ran<$*>" }\nprint -r -- ready""\n'
+    assert "fpath=(~/.zfunc $fpath) before compinit" in _description("completion")
     pid, terminal = pty.fork()
     if pid == 0:  # the child: zsh, with no startup file
         os.chdir(tmp_path)
         zsh = SHELL_PATHS["zsh"] or "zsh"
         os.execve(zsh, [zsh, "-f", "-i"], {**shell_env, "TERM": "dumb", "PS1": "% "})  # noqa: S606
     try:
-        seen = _until(terminal, b"ready\r\n", setup.encode())
-        assert b"ready" in seen
+        _until(terminal, b"ready\r\n", setup.encode())
         ran = []
         for line in ZSH_CASES:
             out = _until(terminal, b">\r\n", (line + "\n").encode())
