@@ -22,7 +22,7 @@ class Option:
     def __init__(self, action: argparse.Action) -> None:
         """Read the option from its argparse action."""
         self.names = tuple(action.option_strings)
-        self.help = _one_line(action.help)
+        self.help = _one_line(_expanded(action.help, action))
         self.takes_value = action.nargs != 0
         self.metavar = action.metavar if isinstance(action.metavar, str) else action.dest.upper()
         self.profile = action.dest == PROFILE_DEST
@@ -89,6 +89,16 @@ def profile_names(environ: Mapping[str, str]) -> list[str] | None:
 
 def _one_line(text: str | None) -> str:
     return " ".join((text or "").split())
+
+
+def _expanded(text: str | None, action: argparse.Action) -> str | None:
+    """The help as --help shows it: ``%(default)s`` and the like filled in, ``%%`` a ``%``."""
+    if text is None or "%" not in text:
+        return text
+    try:
+        return text % vars(action)
+    except (KeyError, TypeError, ValueError):
+        return text  # argparse would fail on it too, in --help
 
 
 def _check_word(word: str) -> None:

@@ -160,6 +160,23 @@ def test_an_option_or_command_added_to_the_parser_is_in_the_script_and_a_hidden_
     assert "whoami" in commands_of(shell, script(parser, shell))
 
 
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_the_help_shown_beside_an_option_is_the_help_of_help(shell: str) -> None:
+    parser = cli._parser()
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    commands.choices["status"].add_argument(
+        "--wait", type=int, default=5, help="wait up to %(default)s s, 100%%"
+    )
+    commands.choices["status"].add_argument("--odd", help="a [bracket] and a quote's \\ backslash")
+    text = script(parser, shell)
+    if shell == "zsh":
+        assert "--wait=[wait up to 5 s, 100%]:WAIT: '" in text
+        assert "--odd=[a \\[bracket\\] and a quote'\\''s \\\\ backslash]:ODD: '" in text
+    else:
+        assert "-l wait -x -d 'wait up to 5 s, 100%'" in text
+        assert "-l odd -x -d 'a [bracket] and a quote\\'s \\\\ backslash'" in text
+
+
 @pytest.mark.parametrize("shell", SHELLS)
 def test_every_script_asks_the_installed_command_for_the_names_quietly(shell: str) -> None:
     text = script(cli._parser(), shell)
