@@ -60,8 +60,11 @@ def read_bash(text: str) -> dict[str, dict[str, set[str]]]:
     found = {}
     for match in filter(None, map(line.match, text.splitlines())):
         name, options, valued, profile = match.groups()
-        found[name.strip("'")] = {"options": set(options.split()), "valued": set(valued.split())}
-        found[name.strip("'")]["profile"] = set(profile.split())
+        found[name.strip("'")] = {
+            "options": set(options.split()),
+            "valued": set(valued.split()),
+            "profile": set(profile.split()),
+        }
     return found
 
 
