@@ -8,9 +8,10 @@ them (``httpie-trulioo completion SHELL --profile-names``), so a profile added t
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Mapping
 
-from .profiles import load_profiles
+from .profiles import config_file, load_profiles
 
 NAMES_OPTION = "--profile-names"  # the hidden option of ``completion`` that the scripts call at each TAB
 PROFILE_DEST = "profile"  # the option whose value is a profile name: -p/--profile
@@ -78,9 +79,13 @@ def profile_names(environ: Mapping[str, str]) -> list[str] | None:
     """The profile names of the profiles file, [] when there is no file; None when it cannot be used.
 
     The file is read with the checks of every call (one that others can write gives None) and
-    no ``secret_cmd`` runs. A name that does not fit on one line is left out.
+    no ``secret_cmd`` runs; only a regular file is opened. A name that does not fit on one line is
+    left out.
     """
     try:
+        path = config_file(environ)
+        if os.path.exists(path) and not os.path.isfile(path):
+            return None  # a FIFO or a device could keep the TAB waiting: the command says what is wrong
         profiles = load_profiles(environ)
     except Exception:  # noqa: BLE001 - a TAB shows no error, whatever the file holds; the command will
         return None

@@ -16,6 +16,7 @@ import select
 import shlex
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -307,6 +308,27 @@ def test_a_relative_config_file_variable_lists_nothing(
     environ = {"TRULIOO_CONFIG_FILE": "relative/config.toml"}
     assert profile_names(environ) is None
     assert names_by_the_command(capsys, monkeypatch, environ) == (1, "", "")
+
+
+@posix_only("mkfifo")
+def test_a_profiles_file_that_is_a_fifo_lists_nothing_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    os.mkfifo(path, 0o600)  # opening it to read waits for a writer, which here never comes
+    answers = []
+    listing = threading.Thread(
+        target=lambda: answers.append(profile_names({"TRULIOO_CONFIG_FILE": str(path)}))
+    )
+    listing.start()
+    listing.join(timeout=10)  # only a bound on a failure: the answer takes no wait
+    if listing.is_alive():  # it opened the FIFO: let it go, then fail
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        listing.join()
+    assert answers == [None]
+
+
+def test_a_folder_for_a_profiles_file_lists_nothing(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").mkdir()
+    assert profile_names({"TRULIOO_CONFIG_FILE": str(tmp_path / "config.toml")}) is None
 
 
 def test_listing_the_names_runs_no_secret_cmd(tmp_path: Path) -> None:
