@@ -131,6 +131,12 @@ _httpie_trulioo_grammar() {
     esac
 }
 
+_httpie_trulioo_reply() {
+    # COMPREPLY gets the lines read, one word each (bash 3.2, macOS's own, has no mapfile).
+    local word
+    while IFS= read -r word; do COMPREPLY+=("$word"); done
+}
+
 _httpie_trulioo_profiles() {
     # The profile names of the profiles file, read now, that start with $1 (an "@" kept).
     local typed=$1 at='' name quoted
@@ -179,18 +185,18 @@ _httpie_trulioo() {
     elif [[ -n $runs && ( -n $dashes || $cur != -* ) ]]; then
         # The command that exec runs, then its arguments.
         if ((arguments == 0)); then
-            mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+            _httpie_trulioo_reply < <(compgen -c -- "$cur")
         else
             compopt -o default 2>/dev/null
         fi
     elif [[ -n $dashes ]]; then
         return 0
     elif [[ $cur == -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
+        _httpie_trulioo_reply < <(compgen -W "$options" -- "$cur")
     elif [[ -z $command ]]; then
-        mapfile -t COMPREPLY < <(compgen -W '@COMMANDS@' -- "$cur")
+        _httpie_trulioo_reply < <(compgen -W '@COMMANDS@' -- "$cur")
     elif ((arguments == 0)); then
-        mapfile -t COMPREPLY < <(compgen -W "$choices" -- "$cur")
+        _httpie_trulioo_reply < <(compgen -W "$choices" -- "$cur")
     fi
     return 0
 }
@@ -216,7 +222,7 @@ def _bash(program: Command, commands: tuple[Command, ...]) -> str:
                 case = "|".join(_quoted(f"{command.name} {name}") for name in option.names)
                 words = _quoted(" ".join(option.choices))
                 value_lines.append(
-                    f'            {case}) mapfile -t COMPREPLY < <(compgen -W {words} -- "$cur") ;;'
+                    f'            {case}) _httpie_trulioo_reply < <(compgen -W {words} -- "$cur") ;;'
                 )
     values = ""
     if value_lines:

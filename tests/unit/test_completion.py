@@ -386,10 +386,12 @@ BASH_CASES = {
 }
 
 
-def bash_driver(program: str = "httpie-trulioo") -> str:
-    """A bash that loads the script as the README says, and ``ask WORD...`` prints what completes WORD."""
+def bash_driver(program: str = "httpie-trulioo", load: str = "") -> str:
+    """A bash that loads the script as the README says (or by ``load``); ``ask WORD...`` prints what
+    completes the last WORD."""
+    load = load or f'eval "$({program} completion bash)"'
     return f"""\
-eval "$({program} completion bash)"
+{load}
 ask() {{
     COMP_WORDS=("$@")
     COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
@@ -471,6 +473,35 @@ FISH_CASES = {
 }
 
 
+def with_a_format_option() -> argparse.ArgumentParser:
+    """The command's parser, with an option of status whose value is one of a few choices."""
+    parser = cli._parser()
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    commands.choices["status"].add_argument("-f", "--format", choices=["table", "json"], help="how")
+    return parser
+
+
+@posix_only("bash")
+def test_bash_completes_an_option_s_choices(shell_env: dict[str, str], tmp_path: Path) -> None:
+    loaded = tmp_path / "completion.bash"
+    loaded.write_text(script(with_a_format_option(), "bash"))
+    asks = "".join(
+        f"ask httpie-trulioo {words}\n" for words in ["status --format ''", "status -f j", "token -f ''"]
+    )
+    ran = run_bash(bash_driver(load=f"source {shlex.quote(str(loaded))}") + asks, shell_env)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (
+        0,
+        "table\njson\n-- end --\njson\n-- end --\n-- end --\n",
+        "",
+    )
+
+
+def test_zsh_offers_an_option_s_choices() -> None:
+    text = script(with_a_format_option(), "zsh")
+    assert " '(-f --format)-f+[how]:FORMAT:(table json)' " in text
+    assert " '(-f --format)--format=[how]:FORMAT:(table json)' " in text
+
+
 needs_fish = pytest.mark.skipif(
     SHELL_PATHS["fish"] is None, reason="fish is not installed: its script is checked by its structure"
 )
@@ -528,6 +559,17 @@ def test_fish_completes_no_profile_and_shows_no_error_without_the_command_on_pat
     environ = {**shell_env, "PATH": str(tmp_path)}  # where fish itself would complain of no such command
     answers = fish_completes(environ, "httpie-trulioo token -p ", load=f"source {shlex.quote(str(loaded))}")
     assert answers == [[]]
+
+
+@needs_fish
+def test_fish_completes_an_option_s_choices(shell_env: dict[str, str], tmp_path: Path) -> None:
+    loaded = tmp_path / "httpie-trulioo.fish"
+    loaded.write_text(script(with_a_format_option(), "fish"))
+    lines = ["httpie-trulioo status --format ", "httpie-trulioo status -f j"]
+    assert fish_completes(shell_env, *lines, load=f"source {shlex.quote(str(loaded))}") == [
+        ["json", "table"],
+        ["json"],
+    ]
 
 
 def _description(command: str) -> str:
