@@ -200,11 +200,13 @@ def _parser() -> argparse.ArgumentParser:
         "completion",
         allow_abbrev=False,
         help="print a shell completion script",
-        description="Print a script that completes the commands, options and profile names (read at each "
-        'TAB) of httpie-trulioo in SHELL. bash: add eval "$(httpie-trulioo completion bash)" to ~/.bashrc. '
-        "zsh: httpie-trulioo completion zsh > ~/.zfunc/_httpie-trulioo, with fpath=(~/.zfunc $fpath) "
-        "before compinit in ~/.zshrc. fish: httpie-trulioo completion fish > "
-        "~/.config/fish/completions/httpie-trulioo.fish.",
+        description="Print a script that completes the commands, options and profile names of\n"
+        "httpie-trulioo in SHELL; it reads the names from the profiles file at each TAB. Load it once:\n\n"
+        '  bash  add to ~/.bashrc: eval "$(httpie-trulioo completion bash)"\n'
+        "  zsh   mkdir -p ~/.zfunc && httpie-trulioo completion zsh > ~/.zfunc/_httpie-trulioo\n"
+        "        and in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)\n"
+        "  fish  httpie-trulioo completion fish > ~/.config/fish/completions/httpie-trulioo.fish",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the lines to copy, as they are
     )
     completion.add_argument(
         "shell", metavar="SHELL", choices=SHELLS, help=f"{', '.join(SHELLS[:-1])} or {SHELLS[-1]}"

@@ -546,7 +546,7 @@ def test_fish_finds_the_script_where_the_help_says_to_put_it(
     folder = Path(environ["HOME"]) / ".config" / "fish" / "completions"
     folder.mkdir(parents=True)
     (folder / "httpie-trulioo.fish").write_text(script(cli._parser(), "fish"))
-    assert "fish > ~/.config/fish/completions/httpie-trulioo.fish" in _description("completion")
+    assert "fish > ~/.config/fish/completions/httpie-trulioo.fish\n" in _description("completion") + "\n"
     assert fish_completes(environ, "httpie-trulioo token -p ", config=True) == [NAMES]
 
 
@@ -611,7 +611,7 @@ def test_zsh_completes(shell_env: dict[str, str], tmp_path: Path, load: str) -> 
         "fpath": f"fpath=({shlex.quote(str(functions))} $fpath)\nautoload -U compinit && compinit -u -D\n",
     }[load]
     setup += 'httpie-trulioo() { print -r -- "ran<$*>" }\nprint -r -- ready""\n'
-    assert "fpath=(~/.zfunc $fpath) before compinit" in _description("completion")
+    assert "before compinit: fpath=(~/.zfunc $fpath)" in _description("completion")
     pid, terminal = pty.fork()
     if pid == 0:  # the child: zsh, with no startup file
         os.chdir(tmp_path)
