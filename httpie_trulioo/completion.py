@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping
 
 from .profiles import config_file, load_profiles
@@ -45,29 +46,30 @@ class Command:
             for action in parser._actions
             if not action.option_strings and not isinstance(action, argparse._SubParsersAction)
         ]
-        # The choices of its first argument (completion's shell), and whether its arguments are a
-        # command to run (exec's, an argparse.REMAINDER).
-        first = arguments[0] if arguments else None
-        self.choices = tuple(str(choice) for choice in (first.choices or ())) if first else ()
-        self.argument = first.dest if first else ""
+        # Its first argument, when that is one of a few choices (completion's shell); and whether
+        # its arguments are a command to run (exec's, an argparse.REMAINDER).
+        self.chosen = next((action for action in arguments[:1] if action.choices), None)
+        self.choices = tuple(str(choice) for choice in self.chosen.choices or ()) if self.chosen else ()
         self.runs_a_command = any(action.nargs == argparse.REMAINDER for action in arguments)
 
 
 def grammar(parser: argparse.ArgumentParser) -> tuple[Command, tuple[Command, ...]]:
     """The program (with its own options) and its commands, as the parser declares them."""
+    groups = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    helps = {choice.dest: choice.help for group in groups for choice in group._choices_actions}
     program = Command("", None, parser)
-    commands: list[Command] = []
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            helps = {choice.dest: choice.help for choice in action._choices_actions}
-            commands += [Command(name, helps.get(name), sub) for name, sub in action.choices.items()]
+    commands = tuple(
+        Command(name, helps.get(name), sub) for group in groups for name, sub in group.choices.items()
+    )
+    for command in commands:
+        _check_word(command.name)
     for command in (program, *commands):
-        words = [command.name] if command.name else []
-        words += [*command.choices, *(name for option in command.options for name in option.names)]
-        words += [choice for option in command.options for choice in option.choices]
-        for word in words:
+        for word in command.choices:
             _check_word(word)
-    return program, tuple(commands)
+        for option in command.options:
+            for word in (*option.names, *option.choices):
+                _check_word(word)
+    return program, commands
 
 
 def script(parser: argparse.ArgumentParser, shell: str) -> str:
@@ -108,7 +110,7 @@ def _expanded(text: str | None, action: argparse.Action) -> str | None:
 
 def _check_word(word: str) -> None:
     """Refuse a name the scripts would have to quote: none does, and a new one must not break them."""
-    if not word or not all(character.isalnum() or character in "-_." for character in word):
+    if not re.fullmatch(r"[\w.-]+", word):
         raise ValueError(f"{word!r} cannot be completed: commands, options and choices are plain words")
 
 
@@ -216,7 +218,7 @@ def _bash(program: Command, commands: tuple[Command, ...]) -> str:
             "runs": ["1"] if command.runs_a_command else [],
         }
         assigned = " ".join(f"{field}={_quoted(' '.join(words))}" for field, words in fields.items())
-        grammar_lines.append(f"        {command.name or _quoted('')}) {assigned} ;;")
+        grammar_lines.append(f"        {_quoted(command.name)}) {assigned} ;;")
         for option in command.options:
             if option.choices:
                 case = "|".join(_quoted(f"{command.name} {name}") for name in option.names)
@@ -224,12 +226,10 @@ def _bash(program: Command, commands: tuple[Command, ...]) -> str:
                 value_lines.append(
                     f'            {case}) _httpie_trulioo_reply < <(compgen -W {words} -- "$cur") ;;'
                 )
-    values = ""
-    if value_lines:
-        values = '        case "$command $option" in\n' + "\n".join(value_lines) + "\n        esac\n"
+    values = ['        case "$command $option" in', *value_lines, "        esac"] if value_lines else []
     return (
         _BASH.replace("@GRAMMAR@", "\n".join(grammar_lines))
-        .replace("@VALUES@\n", values)
+        .replace("@VALUES@\n", "".join(line + "\n" for line in values))
         .replace("@NAMES@", NAMES_OPTION)
         .replace("@COMMANDS@", " ".join(command.name for command in commands))
     )
@@ -298,16 +298,18 @@ def _zsh(program: Command, commands: tuple[Command, ...]) -> str:
         specs = _zsh_specs(command)
         if command.runs_a_command:
             specs.append(_quoted("*:: :_httpie-trulioo_command"))
-        elif command.choices:
-            specs.append(_quoted(f":{command.argument}:({' '.join(command.choices)})"))
-        # -A: no option of its own after the command it runs has begun
-        flags = "-S -A '-*'" if command.runs_a_command else "-S"
-        lines = [f"                    _arguments {flags} \\", *(f"{' ' * 24}{spec} \\" for spec in specs)]
+        elif command.chosen:
+            message = command.chosen.metavar or command.chosen.dest
+            specs.append(_quoted(f":{message}:({' '.join(command.choices)})"))
+        lines = ["                    _arguments -S \\"]
+        lines += [f"                        {spec} \\" for spec in specs]
         lines[-1] = lines[-1].removesuffix(" \\") + " && ret=0"
         arguments += [f"                ({command.name})", *lines, "                    ;;"]
     return (
         _ZSH.replace("@PROGRAM@", "\n".join(f"        {spec} \\" for spec in _zsh_specs(program)))
-        .replace("@COMMANDS@", "\n".join(f"{' ' * 16}{_quoted(f'{c.name}:{c.help}')}" for c in commands))
+        .replace(
+            "@COMMANDS@", "\n".join(f"                {_quoted(f'{c.name}:{c.help}')}" for c in commands)
+        )
         .replace("@ARGUMENTS@", "\n".join(arguments))
         .replace("@NAMES@", NAMES_OPTION)
     )
@@ -318,7 +320,7 @@ def _zsh_specs(command: Command) -> list[str]:
     specs = []
     for option in command.options:
         exclusive = f"({' '.join(option.names)})"
-        described = "[" + "".join("\\" + ch if ch in "\\[]" else ch for ch in option.help) + "]"
+        described = "[" + re.sub(r"[][\\]", lambda found: "\\" + found[0], option.help) + "]"
         value = ""
         if option.profile:
             value = ":profile name:_httpie-trulioo_profiles"
@@ -397,12 +399,12 @@ complete -c httpie-trulioo -f
 
 def _fish(program: Command, commands: tuple[Command, ...]) -> str:
     complete = "complete -c httpie-trulioo -n"
-    at_top = _fish_quoted('__httpie_trulioo_at "" options')
-    lines = [f"{complete} {at_top} -a {c.name} -d {_fish_quoted(c.help)}" for c in commands]
-    prefixes = set()
+    lines = [
+        f"{complete} '__httpie_trulioo_at \"\" options' -a {c.name} -d {_fish_quoted(c.help)}"
+        for c in commands
+    ]
     for command in (program, *commands):
-        wanted = command.name or '""'
-        at = _fish_quoted(f"__httpie_trulioo_at {wanted} options")
+        at = f"'__httpie_trulioo_at \"{command.name}\" options'"
         for option in command.options:
             spelled = " ".join(
                 f"-l {name[2:]}" if name[1] == "-" else f"-s {name[1:]}" for name in option.names
@@ -410,27 +412,35 @@ def _fish(program: Command, commands: tuple[Command, ...]) -> str:
             value = " -x" if option.takes_value else ""  # -x: a value is next, and no file name
             if option.profile:
                 value += " -a '(__httpie_trulioo_profiles)'"
-                prefixes |= {f"{name}=" if name[1] == "-" else name for name in option.names}
             elif option.choices:
                 value += f" -a {_fish_quoted(' '.join(option.choices))}"
             lines.append(f"{complete} {at} {spelled}{value} -d {_fish_quoted(option.help)}")
         if command.choices:
-            first = _fish_quoted(f"__httpie_trulioo_at {command.name} first")
+            first = f"'__httpie_trulioo_at {command.name} first'"
             lines.append(f"{complete} {first} -a {_fish_quoted(' '.join(command.choices))}")
         if command.runs_a_command:
             lines.append(
                 f"{complete} '__httpie_trulioo_at {command.name} command' -a '(__fish_complete_command)'"
             )
             lines.append(f"{complete} '__httpie_trulioo_at {command.name} files' -F")
+    # How a profile name is typed after its option in one word: --profile=NAME, -pNAME.
+    prefixes = sorted(
+        f"{name}=" if name[1] == "-" else name
+        for command in (program, *commands)
+        for option in command.options
+        if option.profile
+        for name in option.names
+    )
     valued = [
-        f"{' ' * 16}case {command.name}\n{' ' * 20}set valued {' '.join(command.valued)}".rstrip()
+        f"                case {command.name}\n                    set valued"
+        + "".join(f" {name}" for name in command.valued)
         for command in commands
     ]
     return (
         _FISH.replace("@PROGRAM_VALUED@", " ".join(program.valued))
         .replace("@VALUED@", "\n".join(valued))
         .replace("@RUNNERS@", " ".join(command.name for command in commands if command.runs_a_command))
-        .replace("@PROFILE_PREFIXES@", "|".join(sorted(prefixes)) or "-")
+        .replace("@PROFILE_PREFIXES@", "|".join(dict.fromkeys(prefixes)))
         .replace("@NAMES@", NAMES_OPTION)
         .replace("@COMPLETES@", "\n".join(lines))
     )

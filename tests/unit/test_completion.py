@@ -113,6 +113,18 @@ def read_fish(text: str) -> dict[str, dict[str, set[str]]]:
 READERS = {"bash": read_bash, "zsh": read_zsh, "fish": read_fish}
 
 
+def subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    return next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+
+
+def described_commands(shell: str, text: str) -> dict[str, str]:
+    """The commands zsh or fish offers after ``httpie-trulioo``, with the help it shows beside each."""
+    if shell == "zsh":
+        return dict(re.findall(r"^ {16}'([\w-]+):(.*)'$", text, re.MULTILINE))
+    line = r"""^complete -c httpie-trulioo -n '__httpie_trulioo_at "" options' -a ([\w-]+) -d '(.*)'$"""
+    return dict(re.findall(line, text, re.MULTILINE))
+
+
 def commands_of(shell: str, text: str) -> list[str]:
     """The commands the script offers after ``httpie-trulioo``."""
     if shell == "bash":
@@ -139,16 +151,32 @@ def test_each_script_names_every_command_and_option_and_which_take_a_value(shell
     assert {"completion", "exec", "token"} <= set(options)
 
 
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_zsh_and_fish_show_each_command_s_help_beside_it(shell: str) -> None:
+    parser = cli._parser()
+    helps = {choice.dest: choice.help for choice in subparsers(parser)._choices_actions}
+    assert described_commands(shell, script(parser, shell)) == helps
+    assert helps["completion"] == "print a shell completion script"
+
+
+def test_zsh_names_the_value_an_option_or_argument_wants_as_the_help_does() -> None:
+    text = script(cli._parser(), "zsh")
+    assert re.search(r" '\(--client-id\)--client-id=\[[^]]*\]:ID: ' ", text)
+    assert re.search(r" '\(--min-ttl\)--min-ttl=\[[^]]*\]:SECONDS: ' ", text)
+    assert " ':SHELL:(bash zsh fish)' && ret=0\n" in text
+
+
 @pytest.mark.parametrize("shell", SHELLS)
 def test_an_option_or_command_added_to_the_parser_is_in_the_script_and_a_hidden_one_is_not(
     shell: str,
 ) -> None:
     parser = cli._parser()
-    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    commands = subparsers(parser)
     status = commands.choices["status"]
     status.add_argument("--since", metavar="WHEN", help="only those fetched since WHEN")
     status.add_argument("-q", "--quiet", action="store_true", help="say less")
     status.add_argument("--internal", action="store_true", help=argparse.SUPPRESS)
+    status.add_argument("--bare", action="store_true")  # no help at all
     new = commands.add_parser("whoami", help="say which client a call would use")
     new.add_argument("-p", "--profile", help="this profile")
     found = READERS[shell](script(parser, shell))
@@ -162,12 +190,15 @@ def test_an_option_or_command_added_to_the_parser_is_in_the_script_and_a_hidden_
         "profile": {"-p", "--profile"},
     }
     assert "whoami" in commands_of(shell, script(parser, shell))
+    assert "--bare" in found["status"]["options"]
+    bare = {"bash": " --bare'", "zsh": " '(--bare)--bare[]' ", "fish": " -l bare -d ''\n"}[shell]
+    assert bare in script(parser, shell)
 
 
 @pytest.mark.parametrize("shell", ["zsh", "fish"])
 def test_the_help_shown_beside_an_option_is_the_help_of_help(shell: str) -> None:
     parser = cli._parser()
-    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    commands = subparsers(parser)
     commands.choices["status"].add_argument(
         "--wait", type=int, default=5, help="wait up to %(default)s s, 100%%"
     )
@@ -188,11 +219,21 @@ def test_every_script_asks_the_installed_command_for_the_names_quietly(shell: st
     assert asks == [shell]
 
 
-def test_a_choice_the_scripts_would_have_to_quote_is_refused() -> None:
+@pytest.mark.parametrize("where", ["a command", "an option", "an option's choice", "an argument's choice"])
+def test_a_name_the_scripts_would_have_to_quote_is_refused(where: str) -> None:
     parser = cli._parser()
-    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
-    commands.choices["status"].add_argument("--format", choices=["table", "two words"], help="how")
-    with pytest.raises(ValueError, match="'two words' cannot be completed"):
+    commands = subparsers(parser)
+    if where == "a command":
+        commands.add_parser("two words", help="a command no one can type")
+    elif where == "an option":
+        commands.choices["status"].add_argument("--two words", action="store_true", help="odd")
+    elif where == "an option's choice":
+        commands.choices["status"].add_argument("--format", choices=["table", "two words"], help="how")
+    else:
+        commands.add_parser("show", help="show").add_argument("what", choices=["one", "two words"])
+    with pytest.raises(
+        ValueError, match="words' cannot be completed: commands, options and choices are plain"
+    ):
         script(parser, "bash")
 
 
@@ -345,6 +386,8 @@ def test_a_name_that_does_not_fit_on_one_line_is_left_out(tmp_path: Path) -> Non
 
 
 # --- in real shells ------------------------------------------------------------------------------
+# Each script is the one this process makes (the command prints the same, as tested above), so
+# that a change to it shows here; the profile names come from the installed command, as at a TAB.
 
 
 @pytest.fixture(scope="module")
@@ -359,6 +402,26 @@ def shell_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         **profiles_file(folder),
         "PATH": bin_folder + os.pathsep + os.environ.get("PATH", ""),
     }
+
+
+def wider_parser() -> argparse.ArgumentParser:
+    """The command's parser with more kinds of things to complete: a program option with a value,
+    options whose value is one of a few choices, and a second command that runs a command."""
+    parser = cli._parser()
+    parser.add_argument("-c", "--config", metavar="FILE", help="read FILE first")
+    commands = subparsers(parser)
+    commands.choices["status"].add_argument("-f", "--format", choices=["table", "json"], help="how")
+    commands.choices["status"].add_argument("--sort", choices=["name", "expiry"], help="in which order")
+    again = commands.add_parser("again", help="run a command again")
+    again.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def saved(folder: Path, shell: str, parser: argparse.ArgumentParser | None = None) -> str:
+    """The script for ``shell`` in a file of ``folder``; its path, quoted for a shell."""
+    path = folder / f"completion.{shell}"
+    path.write_text(script(parser or cli._parser(), shell))
+    return shlex.quote(str(path))
 
 
 # What bash's completion function answers: the words on the line, the last one under the cursor.
@@ -378,65 +441,96 @@ BASH_CASES = {
     "--min-ttl=": (["httpie-trulioo", "token", "--min-ttl", "=", ""], []),
     "--client-id": (["httpie-trulioo", "login", "--client-id", ""], []),
     "after a profile": (["httpie-trulioo", "token", "-p", "dev", "--j"], ["--json"]),
+    "after --profile=": (["httpie-trulioo", "token", "--profile", "=", "dev", "--j"], ["--json"]),
     "no argument to take": (["httpie-trulioo", "token", "-p", "dev", ""], []),
     "the shell": (["httpie-trulioo", "completion", ""], list(SHELLS)),
+    "after the shell": (["httpie-trulioo", "completion", "bash", ""], []),
     "an unknown command": (["httpie-trulioo", "tokens", "-"], []),
     "exec's options": (["httpie-trulioo", "exec", "--min-ttl", "5", "--c"], ["--client-id"]),
     "exec's command": (["httpie-trulioo", "exec", "--", "bas"], None),
+    "exec's command without --": (["httpie-trulioo", "exec", "-p", "dev", "bas"], None),
+    "after exec's command": (["httpie-trulioo", "exec", "ls", "--c"], []),
+    "after another command's --": (["httpie-trulioo", "status", "--", "-"], []),
 }
 
-
-def bash_driver(program: str = "httpie-trulioo", load: str = "") -> str:
-    """A bash that loads the script as the README says (or by ``load``); ``ask WORD...`` prints what
-    completes the last WORD."""
-    load = load or f'eval "$({program} completion bash)"'
-    return f"""\
-{load}
-ask() {{
+ASK = """\
+ask() {
     COMP_WORDS=("$@")
-    COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
     COMPREPLY=()
     _httpie_trulioo
-    if ((${{#COMPREPLY[@]}})); then printf '%s\\n' "${{COMPREPLY[@]}}"; fi
+    if ((${#COMPREPLY[@]})); then printf '%s\\n' "${COMPREPLY[@]}"; fi
     printf '%s\\n' '-- end --'
-}}
+}
 """
 
 
-def run_bash(text: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def bash_asks(environ: dict[str, str], load: str, *lines: list[str]) -> list[list[str]]:
+    """What bash completes each line of words to, after running ``load``."""
+    asks = "".join(f"ask {shlex.join(words)}\n" for words in lines)
     bash = SHELL_PATHS["bash"] or "bash"
-    return subprocess.run(
-        [bash, "--norc", "--noprofile"], input=text, env=environ, capture_output=True, text=True, check=False
-    )
-
-
-@pytest.fixture(scope="module")
-def bash_answers(shell_env: dict[str, str]) -> dict[str, list[str]]:
-    """Every case of BASH_CASES, asked of one bash."""
-    ran = run_bash(
-        bash_driver() + "".join(f"ask {shlex.join(words)}\n" for words, _ in BASH_CASES.values()), shell_env
+    ran = subprocess.run(
+        [bash, "--norc", "--noprofile"],
+        input=f"{load}\n{ASK}{asks}",
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert (ran.returncode, ran.stderr) == (0, "")
     answers = ran.stdout.split("-- end --\n")
     assert answers[-1] == ""
-    return {name: answer.splitlines() for name, answer in zip(BASH_CASES, answers, strict=False)}
+    return [answer.splitlines() for answer in answers[:-1]]
+
+
+@pytest.fixture(scope="module")
+def bash_answers(shell_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """Every case of BASH_CASES, asked of one bash."""
+    load = f"source {saved(tmp_path_factory.mktemp('bash'), 'bash')}"
+    answers = bash_asks(shell_env, load, *(words for words, _ in BASH_CASES.values()))
+    return dict(zip(BASH_CASES, answers, strict=True))
 
 
 @posix_only("bash")
 @pytest.mark.parametrize("case", BASH_CASES)
 def test_bash_completes(bash_answers: dict[str, list[str]], case: str) -> None:
-    expected = BASH_CASES[case][1]
+    answer = bash_answers[case]
     if case == "commands":
-        expected = [name for name in declared(cli._parser()) if name]
+        assert answer == [name for name in declared(cli._parser()) if name]
     elif case == "options":
-        expected = sorted(declared(cli._parser())["status"]["options"])
-        assert sorted(bash_answers[case]) == expected
-        return
-    elif case == "exec's command":  # any program on PATH: bash itself runs this test
-        assert "bash" in bash_answers[case]
-        assert all(name.startswith("bas") for name in bash_answers[case])
-        return
-    assert bash_answers[case] == expected
+        assert sorted(answer) == sorted(declared(cli._parser())["status"]["options"])
+    elif case.startswith("exec's command"):  # any program on PATH: bash itself runs this test
+        assert "bash" in answer
+        assert all(name.startswith("bas") for name in answer)
+    else:
+        assert answer == BASH_CASES[case][1]
+
+
+@posix_only("bash")
+def test_bash_loads_the_script_as_the_readme_says(shell_env: dict[str, str]) -> None:
+    load = 'eval "$(httpie-trulioo completion bash)"'
+    assert bash_asks(shell_env, load, ["httpie-trulioo", "st"], ["httpie-trulioo", "token", "-p", "d"]) == [
+        ["status"],
+        ["dev"],
+    ]
+
+
+@posix_only("bash")
+def test_bash_completes_what_a_wider_parser_declares(shell_env: dict[str, str], tmp_path: Path) -> None:
+    cases = {
+        "status --sort ''": ["name", "expiry"],
+        "status -f j": ["json"],
+        "status --format=": ["table", "json"],
+        "token -f ''": [],
+        "--config x st": ["status"],
+        "-c ''": [],
+        "again httpie-trulio": ["httpie-trulioo"],
+    }
+    lines = [["httpie-trulioo", *shlex.split(case)] for case in cases]
+    lines[2] = ["httpie-trulioo", "status", "--format", "="]  # as bash splits --format=
+    answers = bash_asks(shell_env, f"source {saved(tmp_path, 'bash', wider_parser())}", *lines)
+    answers[-1] = sorted(set(answers[-1]))  # a folder twice on PATH lists its commands twice
+    assert dict(zip(cases, answers, strict=True)) == cases
 
 
 @posix_only("bash")
@@ -451,12 +545,15 @@ def test_bash_completes_no_profile_and_shows_no_error_when_it_cannot_list_them(
     environ = {**shell_env, "TRULIOO_CONFIG_FILE": str(tmp_path / "config.toml")}
     if text is not None:
         environ |= profiles_file(tmp_path, text, mode)
-    program = "httpie-trulioo"
     if "PATH" in request.node.callspec.id:
-        program, environ["PATH"] = shlex.quote(find_http("httpie-trulioo")), str(tmp_path)  # nothing on it
-    ran = run_bash(bash_driver(program) + "ask httpie-trulioo token -p ''\n", environ)
-    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "-- end --\n", "")
+        environ["PATH"] = str(tmp_path)  # no httpie-trulioo there, nor anything else
+    load = f"source {saved(tmp_path, 'bash')}"
+    assert bash_asks(environ, load, ["httpie-trulioo", "token", "-p", ""]) == [[]]
 
+
+needs_fish = pytest.mark.skipif(
+    SHELL_PATHS["fish"] is None, reason="fish is not installed: its script is checked by its structure"
+)
 
 FISH_CASES = {
     "httpie-trulioo st": ["status"],
@@ -464,52 +561,21 @@ FISH_CASES = {
     "httpie-trulioo status --profile d": ["dev"],
     "httpie-trulioo token --profile=": [f"--profile={name}" for name in NAMES],
     "httpie-trulioo token -p @p": ["@prod"],
+    "httpie-trulioo token --profile=@p": ["--profile=@prod"],
+    "httpie-trulioo token -p@p": ["-p@prod"],
     "httpie-trulioo token --min-ttl ": [],
     "httpie-trulioo exec --min-ttl 3": [],
     "httpie-trulioo login --client-id ": [],
     "httpie-trulioo completion ": sorted(SHELLS),
+    "httpie-trulioo completion bash ": [],
     "httpie-trulioo token -p dev --j": ["--json"],
     "httpie-trulioo exec --min-ttl 5 --c": ["--client-id"],
+    "httpie-trulioo exec -- httpie-trulio": ["httpie-trulioo"],
+    "httpie-trulioo exec ls --c": [],
 }
 
 
-def with_a_format_option() -> argparse.ArgumentParser:
-    """The command's parser, with an option of status whose value is one of a few choices."""
-    parser = cli._parser()
-    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
-    commands.choices["status"].add_argument("-f", "--format", choices=["table", "json"], help="how")
-    return parser
-
-
-@posix_only("bash")
-def test_bash_completes_an_option_s_choices(shell_env: dict[str, str], tmp_path: Path) -> None:
-    loaded = tmp_path / "completion.bash"
-    loaded.write_text(script(with_a_format_option(), "bash"))
-    asks = "".join(
-        f"ask httpie-trulioo {words}\n" for words in ["status --format ''", "status -f j", "token -f ''"]
-    )
-    ran = run_bash(bash_driver(load=f"source {shlex.quote(str(loaded))}") + asks, shell_env)
-    assert (ran.returncode, ran.stdout, ran.stderr) == (
-        0,
-        "table\njson\n-- end --\njson\n-- end --\n-- end --\n",
-        "",
-    )
-
-
-def test_zsh_offers_an_option_s_choices() -> None:
-    text = script(with_a_format_option(), "zsh")
-    assert " '(-f --format)-f+[how]:FORMAT:(table json)' " in text
-    assert " '(-f --format)--format=[how]:FORMAT:(table json)' " in text
-
-
-needs_fish = pytest.mark.skipif(
-    SHELL_PATHS["fish"] is None, reason="fish is not installed: its script is checked by its structure"
-)
-
-
-def fish_completes(
-    environ: dict[str, str], *lines: str, load: str = "", config: bool = False
-) -> list[list[str]]:
+def fish_completes(environ: dict[str, str], load: str, *lines: str, config: bool = False) -> list[list[str]]:
     """What fish completes each line to, sorted (descriptions left out), after running ``load``."""
     program = f"{load}; for line in $argv; complete -C $line; echo '-- end --'; end"
     fish = [SHELL_PATHS["fish"] or "fish", *([] if config else ["--no-config"]), "-c", program, *lines]
@@ -521,20 +587,28 @@ def fish_completes(
 
 
 @needs_fish
-def test_fish_completes(shell_env: dict[str, str]) -> None:
-    answers = fish_completes(
-        shell_env,
-        *FISH_CASES,
-        "httpie-trulioo ",
-        "httpie-trulioo status -",
-        load="httpie-trulioo completion fish | source",
-    )
+def test_fish_completes(shell_env: dict[str, str], tmp_path: Path) -> None:
+    lines = [*FISH_CASES, "httpie-trulioo ", "httpie-trulioo status -"]
+    answers = fish_completes(shell_env, f"source {saved(tmp_path, 'fish')}", *lines)
     options = declared(cli._parser())
     expected = [sorted(want) for want in FISH_CASES.values()]
     expected += [sorted(name for name in options if name), sorted(options["status"]["options"])]
-    assert dict(zip([*FISH_CASES, "commands", "options"], answers, strict=True)) == dict(
-        zip([*FISH_CASES, "commands", "options"], expected, strict=True)
-    )
+    assert dict(zip(lines, answers, strict=True)) == dict(zip(lines, expected, strict=True))
+
+
+@needs_fish
+def test_fish_completes_what_a_wider_parser_declares(shell_env: dict[str, str], tmp_path: Path) -> None:
+    cases = {
+        "httpie-trulioo status --sort ": ["expiry", "name"],
+        "httpie-trulioo status -f j": ["json"],
+        "httpie-trulioo token -f ": [],
+        "httpie-trulioo --config x st": ["status"],
+        "httpie-trulioo exec ls --c": [],
+        "httpie-trulioo again ls --h": [],
+        "httpie-trulioo again --h": ["--help"],
+    }
+    answers = fish_completes(shell_env, f"source {saved(tmp_path, 'fish', wider_parser())}", *cases)
+    assert dict(zip(cases, answers, strict=True)) == cases
 
 
 @needs_fish
@@ -547,36 +621,20 @@ def test_fish_finds_the_script_where_the_help_says_to_put_it(
     folder.mkdir(parents=True)
     (folder / "httpie-trulioo.fish").write_text(script(cli._parser(), "fish"))
     assert "fish > ~/.config/fish/completions/httpie-trulioo.fish\n" in _description("completion") + "\n"
-    assert fish_completes(environ, "httpie-trulioo token -p ", config=True) == [NAMES]
+    assert fish_completes(environ, "true", "httpie-trulioo token -p ", config=True) == [NAMES]
 
 
 @needs_fish
 def test_fish_completes_no_profile_and_shows_no_error_without_the_command_on_path(
     shell_env: dict[str, str], tmp_path: Path
 ) -> None:
-    loaded = tmp_path / "httpie-trulioo.fish"
-    loaded.write_text(script(cli._parser(), "fish"))
     environ = {**shell_env, "PATH": str(tmp_path)}  # where fish itself would complain of no such command
-    answers = fish_completes(environ, "httpie-trulioo token -p ", load=f"source {shlex.quote(str(loaded))}")
-    assert answers == [[]]
-
-
-@needs_fish
-def test_fish_completes_an_option_s_choices(shell_env: dict[str, str], tmp_path: Path) -> None:
-    loaded = tmp_path / "httpie-trulioo.fish"
-    loaded.write_text(script(with_a_format_option(), "fish"))
-    lines = ["httpie-trulioo status --format ", "httpie-trulioo status -f j"]
-    assert fish_completes(shell_env, *lines, load=f"source {shlex.quote(str(loaded))}") == [
-        ["json", "table"],
-        ["json"],
-    ]
+    assert fish_completes(environ, f"source {saved(tmp_path, 'fish')}", "httpie-trulioo token -p ") == [[]]
 
 
 def _description(command: str) -> str:
     """What ``httpie-trulioo COMMAND --help`` says the command does, before argparse wraps it."""
-    parser = cli._parser()
-    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
-    return commands.choices[command].description or ""
+    return subparsers(cli._parser()).choices[command].description or ""
 
 
 # Lines typed at an interactive zsh, a TAB where completion is asked for, and the words then run.
@@ -588,6 +646,10 @@ ZSH_CASES = {
     "httpie-trulioo token --min-ttl \t": "token --min-ttl",
     "httpie-trulioo status --ch\t": "status --check",
     "httpie-trulioo completion f\t": "completion fish",
+    "httpie-trulioo completion bash --he\t": "completion bash --help",
+    "httpie-trulioo exec --min-t\t": "exec --min-ttl",
+    "httpie-trulioo exec -- httpie-tru\t": "exec -- httpie-trulioo",
+    "httpie-trulioo exec nosuchcommand --min-t\t": "exec nosuchcommand --min-t",
 }
 
 
@@ -607,7 +669,7 @@ def test_zsh_completes(shell_env: dict[str, str], tmp_path: Path, load: str) -> 
     functions.mkdir()
     (functions / "_httpie-trulioo").write_text(script(cli._parser(), "zsh"))
     setup = {
-        "eval": 'autoload -U compinit && compinit -u -D\neval "$(httpie-trulioo completion zsh)"\n',
+        "eval": f'autoload -U compinit && compinit -u -D\neval "$(<{functions}/_httpie-trulioo)"\n',
         "fpath": f"fpath=({shlex.quote(str(functions))} $fpath)\nautoload -U compinit && compinit -u -D\n",
     }[load]
     setup += 'httpie-trulioo() { print -r -- "ran<$*>" }\nprint -r -- ready""\n'
