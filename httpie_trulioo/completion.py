@@ -183,7 +183,9 @@ _httpie_trulioo() {
     if [[ -n $option ]]; then
         # An option's value: a profile name, one of its choices, or nothing to guess.
         if [[ " $profile " == *" $option "* ]]; then _httpie_trulioo_profiles "$cur"; fi
+        case "$command $option" in
 @VALUES@
+        esac
     elif [[ -n $runs && ( -n $dashes || $cur != -* ) ]]; then
         # The command that exec runs, then its arguments.
         if ((arguments == 0)); then
@@ -226,10 +228,9 @@ def _bash(program: Command, commands: tuple[Command, ...]) -> str:
                 value_lines.append(
                     f'            {case}) _httpie_trulioo_reply < <(compgen -W {words} -- "$cur") ;;'
                 )
-    values = ['        case "$command $option" in', *value_lines, "        esac"] if value_lines else []
     return (
         _BASH.replace("@GRAMMAR@", "\n".join(grammar_lines))
-        .replace("@VALUES@\n", "".join(line + "\n" for line in values))
+        .replace("@VALUES@", "\n".join(value_lines))
         .replace("@NAMES@", NAMES_OPTION)
         .replace("@COMMANDS@", " ".join(command.name for command in commands))
     )
@@ -321,13 +322,14 @@ def _zsh_specs(command: Command) -> list[str]:
     for option in command.options:
         exclusive = f"({' '.join(option.names)})"
         described = "[" + re.sub(r"[][\\]", lambda found: "\\" + found[0], option.help) + "]"
+        message = option.metavar.replace(":", "\\:")  # what the value is, shown while it is typed
         value = ""
         if option.profile:
             value = ":profile name:_httpie-trulioo_profiles"
         elif option.choices:
-            value = f":{option.metavar}:({' '.join(option.choices)})"
+            value = f":{message}:({' '.join(option.choices)})"
         elif option.takes_value:
-            value = f":{option.metavar.replace(':', '')}: "  # a value nothing can guess: its name, shown
+            value = f":{message}: "  # a space: nothing to complete
         for name in option.names:
             # a value after "=" or as the next word (--profile=NAME, --profile NAME, -pNAME, -p NAME)
             joined = ("=" if name.startswith("--") else "+") if option.takes_value else ""

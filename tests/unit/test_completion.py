@@ -412,9 +412,20 @@ def wider_parser() -> argparse.ArgumentParser:
     commands = subparsers(parser)
     commands.choices["status"].add_argument("-f", "--format", choices=["table", "json"], help="how")
     commands.choices["status"].add_argument("--sort", choices=["name", "expiry"], help="in which order")
+    commands.choices["status"].add_argument("--via", metavar="HOST:PORT", help="through a proxy")
     again = commands.add_parser("again", help="run a command again")
     again.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    show = commands.add_parser("show", help="show a thing")  # only a first argument's choices complete
+    show.add_argument("what")
+    show.add_argument("how", choices=["short", "long"])
     return parser
+
+
+def test_zsh_offers_an_option_s_choices_and_names_its_value() -> None:
+    text = script(wider_parser(), "zsh")
+    assert " '(-f --format)-f+[how]:FORMAT:(table json)' " in text
+    assert " '(-f --format)--format=[how]:FORMAT:(table json)' " in text
+    assert " '(--via)--via=[through a proxy]:HOST\\:PORT: ' " in text
 
 
 def saved(folder: Path, shell: str, parser: argparse.ArgumentParser | None = None) -> str:
@@ -524,6 +535,7 @@ def test_bash_completes_what_a_wider_parser_declares(shell_env: dict[str, str], 
         "token -f ''": [],
         "--config x st": ["status"],
         "-c ''": [],
+        "show ''": [],
         "again httpie-trulio": ["httpie-trulioo"],
     }
     lines = [["httpie-trulioo", *shlex.split(case)] for case in cases]
@@ -570,6 +582,7 @@ FISH_CASES = {
     "httpie-trulioo completion bash ": [],
     "httpie-trulioo token -p dev --j": ["--json"],
     "httpie-trulioo exec --min-ttl 5 --c": ["--client-id"],
+    "httpie-trulioo exec -p dev --c": ["--client-id"],
     "httpie-trulioo exec -- httpie-trulio": ["httpie-trulioo"],
     "httpie-trulioo exec ls --c": [],
 }
@@ -641,6 +654,7 @@ def _description(command: str) -> str:
 ZSH_CASES = {
     "httpie-trulioo sta\t": "status",
     "httpie-trulioo token --profile d\t": "token --profile dev",
+    "httpie-trulioo token -pd\t": "token -pdev",
     "httpie-trulioo status -p @p\t": "status -p @prod",
     "httpie-trulioo token --profile=q\t": "token --profile=qa team",
     "httpie-trulioo token --min-ttl \t": "token --min-ttl",
