@@ -169,6 +169,8 @@ commands:
     clear     remove cached tokens
     login     check a client secret and keep it in the OS keyring
     logout    remove the client secret from the OS keyring, and the cached tokens
+    completion
+              print a shell completion script
 
 Settings come from -p/--profile, TRULIOO_PROFILE and TRULIOO_* variables, as for the plugin.
 """,
@@ -268,6 +270,23 @@ options:
                         TRULIOO_* variables
   --client-id ID        this client id, over the profile's and TRULIOO_CLIENT_ID
   --json                print JSON for scripts
+""",
+    "completion": """\
+usage: httpie-trulioo completion [-h] SHELL
+
+Print a script that completes the commands, options and profile names of
+httpie-trulioo in SHELL; it reads the names from the profiles file at each TAB. Load it once:
+
+  bash  add to ~/.bashrc: eval "$(httpie-trulioo completion bash)"
+  zsh   mkdir -p ~/.zfunc && httpie-trulioo completion zsh > ~/.zfunc/_httpie-trulioo
+        and in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)
+  fish  httpie-trulioo completion fish > ~/.config/fish/completions/httpie-trulioo.fish
+
+positional arguments:
+  SHELL       bash, zsh or fish
+
+options:
+  -h, --help  show this help message and exit
 """,
 }
 
