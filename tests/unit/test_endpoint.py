@@ -983,6 +983,11 @@ def test_a_server_that_does_not_speak_tls_fails_the_handshake(server: RunningSer
     assert message == unreachable(server.url.split("://")[1], UNTRUSTED, TLS_ADVICE)
 
 
+# urllib3 2 ends a read short of Content-Length with an error; 1.x (requests 2.27 to 2.29 allow
+# only 1.x, and the floor admits them) stops there quietly unless asked.
+URLLIB3_CHECKS_LENGTH = int(importlib.metadata.version("urllib3").split(".")[0]) >= 2
+
+
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
@@ -996,8 +1001,12 @@ def test_a_server_that_does_not_speak_tls_fails_the_handshake(server: RunningSer
 )
 def test_a_connection_that_breaks_is_named(raw: bytes, reason: str) -> None:
     with HandPlayed(hang_up_after(raw)) as breaking:
-        message = fetch_fails(TokenEndpointUnreachable, breaking.token_url)
-    assert message == unreachable(breaking.host, reason)
+        failure = TokenEndpointUnreachable if raw == b"" or URLLIB3_CHECKS_LENGTH else InvalidTokenResponse
+        message = fetch_fails(failure, breaking.token_url)
+    if failure is TokenEndpointUnreachable:
+        assert message == unreachable(breaking.host, reason)
+    else:  # urllib3 1.x hands over an answer cut short as if it were whole: it is not JSON
+        assert message.startswith("the token endpoint answered 200, but the body is not JSON")
 
 
 def test_a_connection_the_system_gave_up_on_is_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
