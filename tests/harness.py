@@ -27,8 +27,9 @@ _HOLDER = textwrap.dedent(
 
 # HTTPie 3.2.0 and 3.2.1 write "http: LogLevel.ERROR: ..." where later releases write "http: error: ..."
 # (Python 3.11 changed how such an enum formats). The tests judge what the plugin says after the
-# prefix: reading the old prefix as the new lets them run on HTTPie 3.2.0, the declared floor.
-_OLD_LEVEL = re.compile(r"\b(https?: )LogLevel\.(ERROR|WARNING|INFO): ")
+# prefix: reading the old prefix as the new lets them run on HTTPie 3.2.0, the declared floor. (On
+# a terminal a colour code comes right before the prefix, with no word boundary between.)
+_OLD_LEVEL = re.compile(r"(https?: )LogLevel\.(ERROR|WARNING|INFO): ")
 
 
 def as_current_httpie(output: str) -> str:
