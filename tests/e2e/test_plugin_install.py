@@ -3,9 +3,9 @@
 HTTPie installs such a plugin and its dependencies into a folder of their own that is on
 ``sys.path`` only while plugins load; the plugin must still import its dependencies at request
 time. The packages come from a local wheel folder, so the test itself reaches no index: .ci/run
-builds that folder and names it in TRULIOO_TEST_WHEELHOUSE, with Debian 12's HTTPie set beside the
-package's own; without it, the fixtures build and download them once (the only step of the suite
-that needs the package index).
+builds that folder and names it in TRULIOO_TEST_WHEELHOUSE, with Debian 12's HTTPie set in its
+``debian-12`` folder; without it, the fixtures build and download them once (the only step of the
+suite that needs the package index).
 
 HTTPie runs ``pip install --prefix=PLUGINS_FOLDER``: pip satisfies a requirement that the
 environment misses by removing the installed version and putting the new one in the plugins
@@ -75,9 +75,13 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def debian_12_wheels(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder that holds Debian 12's HTTPie set: the wheel folder, or one downloaded to once."""
-    if list(wheelhouse.glob("httpie-3.2.1-*.whl")):
-        return wheelhouse
+    """A folder with Debian 12's HTTPie set: the wheel folder's ``debian-12``, or one downloaded to once.
+
+    A folder apart, so that the HTTPie the other test installs is the stage's own, not 3.2.1.
+    """
+    given = wheelhouse / "debian-12"
+    if list(given.glob("httpie-3.2.1-*.whl")):
+        return given
     folder = tmp_path_factory.mktemp("debian-12")
     downloaded = subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(folder), *DEBIAN_12],
