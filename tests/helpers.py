@@ -17,7 +17,7 @@ import keyring.backend
 import pytest
 import trustme
 from fake_trulioo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FakeTrulioo, RunningServer
-from harness import find_http
+from harness import as_current_httpie, find_http
 
 CLIENT_ID = DEMO_CLIENT_ID
 CLIENT_SECRET = DEMO_CLIENT_SECRET
@@ -101,7 +101,7 @@ def run_http(
         completed.args,
         completed.returncode,
         completed.stdout.decode(errors="replace"),
-        completed.stderr.decode(errors="replace"),
+        as_current_httpie(completed.stderr.decode(errors="replace")),
     )
 
 

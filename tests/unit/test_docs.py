@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from datetime import date
 from pathlib import Path
 
 from httpie_trulioo import __version__
@@ -112,3 +114,80 @@ def test_the_package_index_description_repeats_the_readme() -> None:
     assert commands
     assert [command for command in commands if command not in readme_commands()] == []
     assert len(description.encode()) < 4096
+
+
+def changelog_heading_problems(changelog: str) -> list[str]:
+    """The version headings of a changelog that do not read as a released section must.
+
+    The first may be the one still open (``[Unreleased]``, or ``[X.Y.Z] - Unreleased``); every
+    other reads ``[X.Y.Z] - YYYY-MM-DD``, with a real date, none newer than the one above it.
+    """
+    problems = []
+    above: date | None = None
+    for place, heading in enumerate(re.findall(r"^## (.*)$", changelog, re.MULTILINE)):
+        if place == 0 and re.fullmatch(r"\[Unreleased\]|\[\d+\.\d+\.\d+\] - Unreleased", heading):
+            continue
+        released = re.fullmatch(r"\[\d+\.\d+\.\d+\] - (\d{4}-\d\d-\d\d)", heading)
+        try:
+            day = date.fromisoformat(released[1]) if released else None
+        except ValueError:
+            day = None
+        if day is None:
+            problems.append(heading)
+        elif above is not None and day > above:
+            problems.append(f"{heading}: newer than the section above it")
+        else:
+            above = day
+    return problems
+
+
+def test_every_released_changelog_section_has_an_iso_date() -> None:
+    assert changelog_heading_problems((REPO / "CHANGELOG.md").read_text()) == []
+    assert changelog_heading_problems("## [0.2.0] - Unreleased\n\n## [0.1.0] - 2026-11-30\n") == []
+    wrong = ["[0.1.2] - 2026-02-30", "[0.1.1]", "[0.1.0] - Unreleased", "[0.0.9] - 2026-3-1"]
+    headings = "".join(f"## {heading}\n\nText.\n\n" for heading in ["[Unreleased]", *wrong])
+    assert changelog_heading_problems(headings) == wrong
+    assert changelog_heading_problems("## [0.2.0] - 2026-01-01\n## [0.1.0] - 2026-02-01\n") == [
+        "[0.1.0] - 2026-02-01: newer than the section above it"
+    ]
+
+
+def test_one_repository_and_one_security_address_everywhere() -> None:
+    """The Project-URLs and every document point into one repository, with one address for reports.
+
+    RELEASING.md names both as what to check before the first upload.
+    """
+    urls = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]
+    repository = urls["Source"]
+    assert urls["Homepage"] == repository
+    assert all(url.startswith(repository) for url in urls.values())
+    documents = (
+        "pyproject.toml",
+        "README.md",
+        "DESCRIPTION.md",
+        "SECURITY.md",
+        "RELEASING.md",
+        "CONTRIBUTING.md",
+    )
+    named = {
+        found.rstrip(".")
+        for document in documents
+        for found in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", (REPO / document).read_text())
+    }
+    assert named == {repository}
+    security, releasing = ((REPO / name).read_text() for name in ("SECURITY.md", "RELEASING.md"))
+    (address,) = set(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", security))
+    assert set(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", releasing)) == {address}
+    assert f"`{repository}`" in releasing
+    assert f"{repository}/security/advisories/new" in security
+
+
+def test_releasing_md_names_the_build_backend_range_the_pyproject_allows() -> None:
+    (backend,) = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]
+    found = re.fullmatch(r"hatchling>=(\d+\.\d+),<(\d+)\.(\d+)", backend)
+    assert found, backend
+    floor, major, below = found.groups()
+    newest = f"{major}.{int(below) - 1}"  # the newest release allowed: .ci/run's build stage builds with it
+    releasing = " ".join((REPO / "RELEASING.md").read_text().split())
+    assert f"hatchling from {floor} " in releasing
+    assert f"up to the cap, {newest} " in releasing

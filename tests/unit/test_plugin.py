@@ -21,6 +21,7 @@ import httpie.cli.definition
 import pytest
 import requests
 from fake_trulioo import RunningServer
+from harness import as_current_httpie
 from helpers import CLIENT_ID, CLIENT_SECRET, refusing_port, token_form
 from httpie.context import Environment
 from httpie.core import main as httpie_main
@@ -78,7 +79,7 @@ def http(plugin_env: None, tmp_path: Path) -> Http:
             stderr_isatty=False,
         )
         status = httpie_main(["http", "--ignore-stdin", *args], env=env)
-        return int(status), stdout.getvalue().decode(), stderr.getvalue()
+        return int(status), stdout.getvalue().decode(), as_current_httpie(stderr.getvalue())
 
     return run
 
