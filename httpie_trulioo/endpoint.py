@@ -186,7 +186,7 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
         scope_sent=bool(settings.scope),
         resource_sent=bool(settings.resource),
     )
-    token = parse_token_response(body, requested_at, hidden)
+    token = parse_token_response(body, requested_at, hidden, default_lifetime=settings.default_lifetime)
     log.debug(
         "%s granted scope %s, %s",
         settings.context,
@@ -384,10 +384,17 @@ def _advice(exc: BaseException) -> str:
 # Reading the answer: pure, no I/O. -----------------------------------------------------------
 
 
-def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | None = None) -> Token:
+def parse_token_response(
+    body: bytes,
+    requested_at: float,
+    hidden: SecretEcho | None = None,
+    *,
+    default_lifetime: float | None = None,
+) -> Token:
     """Read a 200 answer of the token endpoint, in Trulioo's shape or the OAuth 2.0 one.
 
-    Server text quoted in an error has any echo of the secret that ``hidden`` hears masked.
+    Server text quoted in an error has any echo of the secret that ``hidden`` hears masked. A
+    token whose answer gives no expiry lives ``default_lifetime`` seconds, if given.
     """
     try:
         document = json.loads(body)
@@ -422,7 +429,7 @@ def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | 
     return Token(
         access_token=access_token,
         obtained_at=requested_at,
-        expires_at=token_expiry(access_token, expires_in, requested_at),
+        expires_at=token_expiry(access_token, expires_in, requested_at, default_lifetime),
         scope=_granted_scope(scope, hidden),
     )
 

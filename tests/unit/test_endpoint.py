@@ -259,6 +259,24 @@ def test_no_expiry_at_all_is_unknown() -> None:
 
 
 @pytest.mark.parametrize(
+    ("fields", "expiry"),
+    [
+        ({"access_token": "opaque"}, NOW + 600),
+        ({"access_token": make_jwt({"sub": "x"})}, NOW + 600),
+        ({"access_token": "opaque", "ExpiresIn": 30}, NOW + 30),
+        ({"access_token": "opaque", "expires_in": "0"}, NOW),
+        ({"access_token": make_jwt({"exp": NOW + 90})}, NOW + 90),
+    ],
+    ids=["opaque", "JWT without exp", "ExpiresIn", "expires_in 0", "JWT exp"],
+)
+def test_a_default_lifetime_stands_in_only_for_an_expiry_the_answer_lacks(
+    fields: dict[str, object], expiry: float
+) -> None:
+    token = parse_token_response(body(**fields), NOW, default_lifetime=600)
+    assert (token.obtained_at, token.expires_at) == (NOW, expiry)
+
+
+@pytest.mark.parametrize(
     ("fields", "message"),
     [
         (

@@ -633,3 +633,22 @@ def test_an_api_hosts_argument_is_checked_and_spelled_as_a_variable_s_would_be()
         "the api_hosts argument must list host names, *.domain patterns or 'loopback', separated by "
         "commas; 'api.example.com:443' is not one."
     )
+
+
+def test_a_default_lifetime_is_off_unless_set_and_may_come_from_a_profile() -> None:
+    assert load_settings({}).default_lifetime is None
+    assert load_settings({"TRULIOO_DEFAULT_LIFETIME": " 3600 "}).default_lifetime == 3600.0
+    from_profile = load_settings({}, profile={"default_lifetime": "600"}, profile_name="idp")
+    assert (from_profile.default_lifetime, from_profile.sources["default_lifetime"]) == (600.0, "profile idp")
+    beaten = load_settings({"TRULIOO_DEFAULT_LIFETIME": "60"}, profile={"default_lifetime": "600"})
+    assert beaten.default_lifetime == 60.0
+    assert shown_default(BY_NAME["default_lifetime"]) == "none"
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "86401", "an hour", "nan"])
+def test_a_default_lifetime_out_of_bounds_is_one_line_saying_them(raw: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"TRULIOO_DEFAULT_LIFETIME": raw})
+    assert str(caught.value) == (
+        f"TRULIOO_DEFAULT_LIFETIME must be a number of seconds, more than 0 and at most 86400; it is {raw!r}."
+    )
