@@ -1,7 +1,8 @@
 """The one place that talks to the token endpoint: the client-credentials request, sent and read.
 
 ``client_credentials_request`` builds the form and headers with no I/O; ``fetch_token`` sends
-them and reads the answer, within one deadline.
+them and reads the answer, within one deadline, which also bounds the one retry of HTTP Basic
+credentials as they are.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 BASIC = "client_secret_basic"
+# What the hint for a refused client says of HTTP Basic credentials that form-encoding changed
+# (RFC 6749 section 2.3.1 asks for it; many servers do not decode them, and curl, requests and
+# Postman send them as they are): form-encoded only, or form-encoded and then as they are.
+FORM_ENCODED = "form-encoded as RFC 6749 section 2.3.1 asks"
+FORM_ENCODED_THEN_AS_IS = f"{FORM_ENCODED}, then as they are"
 
 # A token answer is a few kilobytes; reading at most this much keeps a broken or hostile
 # endpoint from filling memory.
@@ -85,13 +91,16 @@ class TokenRequest(NamedTuple):
     headers: dict[str, str]
 
 
-def client_credentials_request(settings: Settings, client_secret: str) -> TokenRequest:
+def client_credentials_request(
+    settings: Settings, client_secret: str, *, as_is: bool = False
+) -> TokenRequest:
     """The request for a token: RFC 6749 section 4.4, with the client authenticated per section 2.3.1.
 
     ``client_secret_post`` puts the id and secret in the form, as Trulioo documents.
-    ``client_secret_basic`` form-encodes each, joins them with ``:`` and sends them base64-encoded
-    in an HTTP Basic header, and leaves them out of the form. An empty scope, audience or
-    resource is not sent at all. ``secret_echo.SecretEcho`` hears the secret in any of its shapes here.
+    ``client_secret_basic`` form-encodes each (``as_is``: leaves them as they are), joins them
+    with ``:`` and sends them base64-encoded in an HTTP Basic header, and leaves them out of the
+    form. An empty scope, audience or resource is not sent at all. ``secret_echo.SecretEcho``
+    hears the secret in any of its shapes here.
     """
     client_id = settings.client_id or ""
     form = {"grant_type": "client_credentials"}
@@ -99,7 +108,10 @@ def client_credentials_request(settings: Settings, client_secret: str) -> TokenR
         form["scope"] = settings.scope
     headers: dict[str, str] = {}
     if settings.auth_method == BASIC:
-        credentials = f"{_form_encoded(client_id)}:{_form_encoded(client_secret)}"
+        if as_is:
+            credentials = f"{client_id}:{client_secret}"
+        else:
+            credentials = f"{_form_encoded(client_id)}:{_form_encoded(client_secret)}"
         headers["Authorization"] = f"Basic {base64.b64encode(credentials.encode()).decode('ascii')}"
     else:
         form["client_id"] = client_id
@@ -116,6 +128,26 @@ def _form_encoded(value: str) -> str:
     return quote_plus(value, safe="")
 
 
+def basic_encoding_matters(settings: Settings, client_secret: str) -> bool:
+    """Tell whether form-encoding changes the HTTP Basic id or secret (a ``:``, ``+``, ``/``, ``=``...).
+
+    Only then does it matter whether the server decodes them, as RFC 6749 section 2.3.1 asks.
+    """
+    client_id = settings.client_id or ""
+    return settings.auth_method == BASIC and (
+        _form_encoded(client_id) != client_id or _form_encoded(client_secret) != client_secret
+    )
+
+
+def client_refused(status: int, body: bytes) -> bool:
+    """Tell whether the token endpoint refused the client's credentials: ``invalid_client``, or a 401.
+
+    RFC 6749 section 5.2 says invalid_client, with a 401 after HTTP Basic; some servers answer a
+    bare 401, or one with an error of their own.
+    """
+    return status == 401 or _oauth_error(body, None)[0] == "invalid_client"
+
+
 def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], float]) -> Token:
     """POST the client-credentials request to the token URL and return the token it answers with.
 
@@ -129,11 +161,19 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
     parts = urlsplit(token_url)
     host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
     grant = client_credentials_request(settings, client_secret)
+    encoding_matters = basic_encoding_matters(settings, client_secret)
+    # Once refused, HTTP Basic credentials that form-encoding changed are sent again as they are,
+    # for a server that does not decode them; never a client id with ":", at which a server
+    # that does not decode would split them (RFC 7617 section 2).
+    as_is = (
+        client_credentials_request(settings, client_secret, as_is=True)
+        if encoding_matters and ":" not in (settings.client_id or "")
+        else None
+    )
     headers = {
         "Accept": "application/json",
         "Accept-Encoding": "identity",  # the size cap then holds for what is read, not what it inflates to
         "User-Agent": f"httpie-trulioo/{_version()}",
-        **grant.headers,
     }
     requested_at = clock()
     deadline = _Deadline()
@@ -141,26 +181,34 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
     # dict each time, since requests fills in what it is given.
     proxies = dict(_NO_PROXY) if is_loopback(parts.hostname or "") else None
 
-    def exchange() -> tuple[int, bytes]:
+    def post(session: requests.Session, request: TokenRequest) -> tuple[int, bytes]:
+        with session.post(
+            token_url,
+            data=request.form,
+            headers={**headers, **request.headers},
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+            auth=_no_netrc,
+            proxies=proxies,  # type: ignore[arg-type]
+        ) as response:
+            return response.status_code, _read_body(response)
+
+    def exchange() -> tuple[int, bytes, bool]:
+        """The answer, and whether it is to the credentials as they are, sent after a refusal."""
         with requests.Session() as session:
             adapter = _WatchedAdapter(deadline)  # a new one: no pooled socket escapes the deadline
             session.mount("http://", adapter)
             session.mount("https://", adapter)
-            with session.post(
-                token_url,
-                data=grant.form,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-                auth=_no_netrc,
-                proxies=proxies,  # type: ignore[arg-type]
-            ) as response:
-                return response.status_code, _read_body(response)
+            status, body = post(session, grant)
+            if as_is is None or not client_refused(status, body):
+                return status, body, False
+            status, body = post(session, as_is)
+            return status, body, True
 
     until = time.monotonic() + timeout  # the search for an echoed secret stops here too
     try:
-        status, body = deadline.run(exchange, timeout)
+        status, body, retried = deadline.run(exchange, timeout)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         if deadline.expired or any(_is_timeout(cause) for cause in _causes(exc)):
             raise _timed_out(host, timeout) from None
@@ -168,10 +216,11 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
             f"could not reach the token endpoint {host}: {_reason(exc)}. {_advice(exc)}"
         ) from None
     log.debug(
-        "%s POST %s (%s): %d in %d ms",
+        "%s POST %s (%s%s): %d in %d ms",
         settings.context,
         token_url,
         settings.auth_method,
+        ", refused form-encoded, sent again as they are" if retried else "",
         status,
         (time.monotonic() - until + timeout) * 1000,
     )
@@ -185,8 +234,16 @@ def fetch_token(settings: Settings, client_secret: str, clock: Callable[[], floa
         auth_method=settings.auth_method,
         scope_sent=bool(settings.scope),
         resource_sent=bool(settings.resource),
+        basic_encoding=FORM_ENCODED_THEN_AS_IS if retried else FORM_ENCODED if encoding_matters else "",
     )
-    token = parse_token_response(body, requested_at, hidden)
+    if retried:
+        log.info(
+            "%s the token endpoint refused the HTTP Basic id and secret %s, and took them as they "
+            "are; each new token costs one refused request first.",
+            settings.context,
+            FORM_ENCODED,
+        )
+    token = parse_token_response(body, requested_at, hidden, default_lifetime=settings.default_lifetime)
     log.debug(
         "%s granted scope %s, %s",
         settings.context,
@@ -384,10 +441,17 @@ def _advice(exc: BaseException) -> str:
 # Reading the answer: pure, no I/O. -----------------------------------------------------------
 
 
-def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | None = None) -> Token:
+def parse_token_response(
+    body: bytes,
+    requested_at: float,
+    hidden: SecretEcho | None = None,
+    *,
+    default_lifetime: float | None = None,
+) -> Token:
     """Read a 200 answer of the token endpoint, in Trulioo's shape or the OAuth 2.0 one.
 
-    Server text quoted in an error has any echo of the secret that ``hidden`` hears masked.
+    Server text quoted in an error has any echo of the secret that ``hidden`` hears masked. A
+    token whose answer gives no expiry lives ``default_lifetime`` seconds, if given.
     """
     try:
         document = json.loads(body)
@@ -422,7 +486,7 @@ def parse_token_response(body: bytes, requested_at: float, hidden: SecretEcho | 
     return Token(
         access_token=access_token,
         obtained_at=requested_at,
-        expires_at=token_expiry(access_token, expires_in, requested_at),
+        expires_at=token_expiry(access_token, expires_in, requested_at, default_lifetime),
         scope=_granted_scope(scope, hidden),
     )
 
@@ -442,15 +506,24 @@ def describe_failure(
     auth_method: str = "client_secret_post",
     scope_sent: bool = True,
     resource_sent: bool = False,
+    basic_encoding: str = "",
 ) -> str:
     """One line that says why the token endpoint refused, from its status and OAuth error body.
 
-    The hint follows what was sent (how the client authenticated, whether a scope or a resource
-    went with it) and never contradicts the server's own error_description.
+    The hint follows what was sent: how the client authenticated (with HTTP Basic, where it
+    mattered, how the id and secret went: ``FORM_ENCODED`` or ``FORM_ENCODED_THEN_AS_IS``),
+    whether a scope or a resource went with it. It never contradicts the server's own
+    error_description.
     """
     error, description = _oauth_error(body, hidden)
     if error:
-        hint = _hint(error, description, auth_method, scope_sent=scope_sent, resource_sent=resource_sent)
+        hint = _hint(
+            error,
+            description,
+            _client_hint(auth_method, basic_encoding),
+            scope_sent=scope_sent,
+            resource_sent=resource_sent,
+        )
         detail = f" ({description})" if description else ""
         return f"the token endpoint answered {status} {error}{detail}: {hint}"
     if status >= 500:
@@ -461,7 +534,7 @@ def describe_failure(
             "secret goes nowhere else: set TRULIOO_TOKEN_URL to the final address."
         )
     if status == 401:
-        return f"the token endpoint answered 401: {_client_hint(auth_method)}"
+        return f"the token endpoint answered 401: {_client_hint(auth_method, basic_encoding)}"
     return f"the token endpoint answered {status}: check TRULIOO_TOKEN_URL."
 
 
@@ -473,6 +546,7 @@ def raise_for_failure(
     auth_method: str = "client_secret_post",
     scope_sent: bool = True,
     resource_sent: bool = False,
+    basic_encoding: str = "",
 ) -> None:
     """Raise TokenRequestFailed unless ``status`` is 200."""
     if status != 200:
@@ -484,13 +558,14 @@ def raise_for_failure(
                 auth_method=auth_method,
                 scope_sent=scope_sent,
                 resource_sent=resource_sent,
+                basic_encoding=basic_encoding,
             )
         )
 
 
-def _hint(error: str, description: str, auth_method: str, *, scope_sent: bool, resource_sent: bool) -> str:
+def _hint(error: str, description: str, client_hint: str, *, scope_sent: bool, resource_sent: bool) -> str:
     if error == "invalid_client":
-        return _client_hint(auth_method)
+        return client_hint
     sent = {"invalid_scope": scope_sent, "invalid_target": resource_sent}.get(error, True)
     known = _HINTS.get((error, sent))
     if known:
@@ -502,10 +577,11 @@ def _hint(error: str, description: str, auth_method: str, *, scope_sent: bool, r
     return "check the client id, secret, TRULIOO_SCOPE and TRULIOO_TOKEN_URL."
 
 
-def _client_hint(auth_method: str) -> str:
+def _client_hint(auth_method: str, basic_encoding: str) -> str:
     where, other, other_way = _CLIENT_AUTH.get(auth_method, _CLIENT_AUTH["client_secret_post"])
+    how = f" {basic_encoding}" if basic_encoding else ""
     return (
-        f"check the client id and secret, sent {where} ({auth_method}); "
+        f"check the client id and secret, sent {where} ({auth_method}){how}; "
         f"if the server wants {other_way}, set TRULIOO_AUTH_METHOD={other}."
     )
 

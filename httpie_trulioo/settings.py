@@ -214,6 +214,9 @@ SETTINGS = (
     Setting("token_buffer", "TRULIOO_TOKEN_BUFFER", False, DEFAULT_TOKEN_BUFFER,
             "seconds before expiry at which a token stops being reused (at most half its lifetime)",
             _seconds(0.0, MAX_LIFETIME)),
+    Setting("default_lifetime", "TRULIOO_DEFAULT_LIFETIME", True, None,
+            "seconds a token is reused when the server gives no expiry (no `expires_in`, no JWT `exp`; "
+            "at most 86400); none: such a token serves one call", _seconds(None, MAX_LIFETIME)),
     Setting("timeout", "TRULIOO_TIMEOUT", False, DEFAULT_TIMEOUT,
             "seconds the whole token request may take (at most 3600)", _seconds(None, MAX_TIMEOUT)),
     Setting("cache_dir", "TRULIOO_CACHE_DIR", False, None,
@@ -267,6 +270,7 @@ class Settings:
     resource: str  # "" sends no resource field (RFC 8707)
     api_hosts: tuple[str, ...]
     token_buffer: float
+    default_lifetime: float | None  # None: a token the server gave no expiry serves one call
     timeout: float
     cache_dir: str | None  # None: the user cache folder
     cache_enabled: bool

@@ -112,16 +112,22 @@ def is_token_text(value: object) -> TypeGuard[str]:
     )
 
 
-def token_expiry(access_token: str, expires_in: float | None, requested_at: float) -> float | None:
+def token_expiry(
+    access_token: str, expires_in: float | None, requested_at: float, default_lifetime: float | None = None
+) -> float | None:
     """The earlier of the JWT ``exp`` and ``requested_at + expires_in``; None if neither is known.
 
-    The request's start time is used, not the answer's, so that time spent on the wire counts
+    When neither is known, ``default_lifetime`` (TRULIOO_DEFAULT_LIFETIME) stands in for
+    ``expires_in``, if given: RFC 6749 section 5.1 lets a server leave ``expires_in`` out. The
+    request's start time is used, not the answer's, so that time spent on the wire counts
     against the token and not in its favour.
     """
     candidates = [expires_in] if expires_in is not None else []
     exp = jwt_expiry(access_token)
     if exp is not None:
         candidates.append(exp - requested_at)
+    if not candidates and default_lifetime is not None:
+        candidates.append(default_lifetime)
     if not candidates:
         return None
     # Within a day either way: a day at most, as above, and no more than a day in the past, so

@@ -6,7 +6,9 @@ thread and change its behaviour through the attributes of ``FakeTrulioo``.
 - ``POST /connect/token``: the client-credentials grant, answered in Trulioo's shape
   (``Token``/``TokenType``/``ExpiresIn``) or the OAuth 2.0 one (``access_token``/...), with a JWT
   or an opaque token, and HTTP 400 ``invalid_client``/``invalid_scope``/``unsupported_grant_type``.
-  The client may authenticate in the form or with HTTP Basic (RFC 6749 section 2.3.1).
+  The client may authenticate in the form or with HTTP Basic (RFC 6749 section 2.3.1), whose id
+  and secret it form-decodes, as that section asks, unless told to take them as they come, as
+  many servers do (``basic_decodes = False``).
 - ``POST /_revoke`` makes the API refuse every token issued so far; ``GET /_stats`` counts the
   token and API requests; ``/_redirect?to=URL`` answers 307 to ``URL``, token or not (with
   ``&auth=1``, only to a good token, else 401).
@@ -68,6 +70,7 @@ class FakeTrulioo:
     jwt_exp_offset: float | None = None  # JWT exp = now + this, when set (clock skew, expired)
     token_delay: float = 0.0  # seconds the token endpoint waits before answering
     token_override: Callable[[], tuple[int, dict[str, str], bytes]] | None = None
+    basic_decodes: bool = True  # False: HTTP Basic credentials are compared as they come, not form-decoded
     clock: Callable[[], float] = time.time
     token_requests: int = 0
     api_requests: int = 0
@@ -97,7 +100,7 @@ class FakeTrulioo:
             return self.token_override()
         if form.get("grant_type") != "client_credentials":
             return _oauth_error("unsupported_grant_type")
-        client_id, client_secret = _basic_credentials(authorization) or (
+        client_id, client_secret = _basic_credentials(authorization, decode=self.basic_decodes) or (
             form.get("client_id", ""),
             form.get("client_secret", ""),
         )
@@ -147,11 +150,13 @@ class FakeTrulioo:
             )
 
 
-def _basic_credentials(authorization: str) -> tuple[str, str] | None:
+def _basic_credentials(authorization: str, *, decode: bool) -> tuple[str, str] | None:
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
         return None
     client_id, _, client_secret = base64.b64decode(encoded).decode().partition(":")
+    if not decode:
+        return client_id, client_secret
     return unquote_plus(client_id), unquote_plus(client_secret)
 
 

@@ -323,6 +323,7 @@ def test_token_picks_a_profile_and_json_says_where_each_setting_came_from(
         "token_url": "profile prod",
         "scope": "default",
         "token_buffer": "default",
+        "default_lifetime": "default",
         "timeout": "default",
         "cache_dir": "TRULIOO_CACHE_DIR",
         "cache_enabled": "default",

@@ -88,16 +88,30 @@ def test_a_client_with_no_scopes_works_with_an_empty_scope(
     assert (entry["scope"], entry["granted_scope"]) == ("", "")
 
 
+POSTED = (
+    "in the form (client_secret_post); if the server wants HTTP Basic, set "
+    "TRULIOO_AUTH_METHOD=client_secret_basic."
+)
+BASIC = (
+    "as HTTP Basic (client_secret_basic){}; if the server wants them in the form, set "
+    "TRULIOO_AUTH_METHOD=client_secret_post."
+)
+
+
 @pytest.mark.parametrize(
-    ("method", "sent"),
+    ("method", "credentials", "sent"),
     [
-        ("client_secret_post", ("in the form (client_secret_post); if the server wants HTTP Basic, "
-         "set TRULIOO_AUTH_METHOD=client_secret_basic.")),
-        ("client_secret_basic", ("as HTTP Basic (client_secret_basic); if the server wants them in the "
-         "form, set TRULIOO_AUTH_METHOD=client_secret_post.")),
+        ("client_secret_post", (CLIENT[0], "wrong-secret"), POSTED),
+        ("client_secret_post", ("no-such-client", CLIENT[1]), POSTED),
+        ("client_secret_basic", (CLIENT[0], "wrong-secret"), BASIC.format("")),
+        # Form-encoding changes this secret: refused so, it was sent once more as it is.
+        (
+            "client_secret_basic",
+            ("no-such-client", CLIENT[1]),
+            BASIC.format(" form-encoded as RFC 6749 section 2.3.1 asks, then as they are"),
+        ),
     ],
-)  # fmt: skip
-@pytest.mark.parametrize("credentials", [(CLIENT[0], "wrong-secret"), ("no-such-client", CLIENT[1])])
+)
 def test_wrong_secret_or_unknown_client_is_one_line_naming_the_method(
     dot: RealServer, env: dict[str, str], method: str, sent: str, credentials: tuple[str, str]
 ) -> None:

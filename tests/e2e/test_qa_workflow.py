@@ -234,7 +234,7 @@ def test_status_json_and_claims(server: RunningServer, env: dict[str, str], cach
     )
     assert set(settings) == {
         "client_id", "token_url", "scope", "auth_method", "audience", "resource", "api_hosts", "token_buffer",
-        "timeout", "cache_dir", "cache_enabled", "retry_401", "log",
+        "default_lifetime", "timeout", "cache_dir", "cache_enabled", "retry_401", "log",
     }  # fmt: skip
     (entry,) = report["tokens"]
     assert set(entry) == {

@@ -14,6 +14,7 @@ import errno
 import importlib.metadata
 import ipaddress
 import json
+import logging
 import math
 import os
 import select
@@ -36,8 +37,12 @@ from peers import ConnectProxy, Recorder
 
 from httpie_trulioo import endpoint
 from httpie_trulioo.endpoint import (
+    FORM_ENCODED,
+    FORM_ENCODED_THEN_AS_IS,
     TokenRequest,
+    basic_encoding_matters,
     client_credentials_request,
+    client_refused,
     describe_failure,
     fetch_token,
     parse_token_response,
@@ -79,10 +84,12 @@ NOT_VISIBLE = (
 )
 
 
-def request(*, client_id: str, client_secret: str, scope: str, auth_method: str, **more: Any) -> TokenRequest:
-    """The request for these settings, as the provider builds it."""
+def request(
+    *, client_id: str, client_secret: str, scope: str, auth_method: str, as_is: bool = False, **more: Any
+) -> TokenRequest:
+    """The request for these settings, as the provider builds it (``as_is``: its retry of HTTP Basic)."""
     chosen = load_settings({}, client_id=client_id, scope=scope, auth_method=auth_method, **more)
-    return client_credentials_request(chosen, client_secret)
+    return client_credentials_request(chosen, client_secret, as_is=as_is)
 
 
 def body(**fields: object) -> bytes:
@@ -125,6 +132,70 @@ def test_basic_form_encodes_id_and_secret_then_base64s_them(
     assert grant.form == {"grant_type": "client_credentials", "scope": "s"}
 
 
+@pytest.mark.parametrize(
+    ("client_id", "client_secret"),
+    [("client", "secret"), ("demo-client", "demo-secret:with-colon"), ("a b", "p+q r/%é==")],
+)
+def test_basic_as_is_sends_id_and_secret_as_they_are_and_only_basic_changes(
+    client_id: str, client_secret: str
+) -> None:
+    grant = request(
+        client_id=client_id,
+        client_secret=client_secret,
+        scope="s",
+        auth_method="client_secret_basic",
+        as_is=True,
+    )
+    scheme, _, encoded = grant.headers["Authorization"].partition(" ")
+    assert (scheme, base64.b64decode(encoded).decode()) == ("Basic", f"{client_id}:{client_secret}")
+    assert grant.form == {"grant_type": "client_credentials", "scope": "s"}
+    posted = {"client_id": client_id, "client_secret": client_secret, "scope": "s"}
+    assert request(**posted, auth_method="client_secret_post", as_is=True) == request(
+        **posted, auth_method="client_secret_post"
+    )
+
+
+@pytest.mark.parametrize(
+    ("client_id", "client_secret", "matters"),
+    [
+        ("client", "s3cret-._~", False),  # what form-encoding leaves alone
+        ("client", "c2VjcmV0", False),
+        ("client", "c2VjcmV0+/==", True),  # base64, as many servers generate secrets
+        ("client", "with:colon", True),
+        ("client", "with space", True),
+        ("client", "caf\u00e9", True),
+        ("urn:client", "secret", True),
+        ("a/b", "secret", True),
+    ],
+)
+def test_basic_encoding_matters_when_it_changes_the_id_or_the_secret(
+    client_id: str, client_secret: str, matters: bool
+) -> None:
+    basic = load_settings({}, client_id=client_id, auth_method="client_secret_basic")
+    assert basic_encoding_matters(basic, client_secret) is matters
+    posted = load_settings({}, client_id=client_id, auth_method="client_secret_post")
+    assert basic_encoding_matters(posted, client_secret) is False
+
+
+@pytest.mark.parametrize(
+    ("status", "raw", "refused"),
+    [
+        (400, b'{"error": "invalid_client"}', True),
+        (401, b'{"error": "invalid_client", "error_description": "bad"}', True),
+        (403, b'{"error": "invalid_client"}', True),
+        (401, b"", True),  # a bare 401
+        (401, b'{"error": "access_denied", "error_description": "Unauthorized"}', True),  # Auth0's
+        (400, b'{"error": "invalid_scope"}', False),
+        (400, b'{"error": "unauthorized_client"}', False),  # authenticated, but not allowed the grant
+        (400, b"", False),
+        (500, b"invalid_client", False),
+        (200, b'{"access_token": "t"}', False),
+    ],
+)
+def test_a_client_is_refused_by_invalid_client_or_a_401(status: int, raw: bytes, refused: bool) -> None:
+    assert client_refused(status, raw) is refused
+
+
 def test_empty_fields_are_not_sent_and_set_ones_are() -> None:
     bare = request(client_id="i", client_secret="s", scope="", auth_method="client_secret_basic")
     assert bare.form == {"grant_type": "client_credentials"}
@@ -148,6 +219,8 @@ def test_every_shape_the_secret_takes_on_the_wire_is_known_to_the_masking(method
     on_the_wire = [secret, urlencode({"client_secret": secret}).partition("=")[2]]
     if method == "client_secret_basic":
         on_the_wire.append(grant.headers["Authorization"].split(" ")[1])
+        as_is = request(client_id=client_id, client_secret=secret, scope="", auth_method=method, as_is=True)
+        on_the_wire.append(as_is.headers["Authorization"].split(" ")[1])
     hidden = SecretEcho(secret)
     for shape in on_the_wire:
         assert hidden.heard_in(f"server says {shape}!"), shape
@@ -259,6 +332,24 @@ def test_no_expiry_at_all_is_unknown() -> None:
 
 
 @pytest.mark.parametrize(
+    ("fields", "expiry"),
+    [
+        ({"access_token": "opaque"}, NOW + 600),
+        ({"access_token": make_jwt({"sub": "x"})}, NOW + 600),
+        ({"access_token": "opaque", "ExpiresIn": 30}, NOW + 30),
+        ({"access_token": "opaque", "expires_in": "0"}, NOW),
+        ({"access_token": make_jwt({"exp": NOW + 90})}, NOW + 90),
+    ],
+    ids=["opaque", "JWT without exp", "ExpiresIn", "expires_in 0", "JWT exp"],
+)
+def test_a_default_lifetime_stands_in_only_for_an_expiry_the_answer_lacks(
+    fields: dict[str, object], expiry: float
+) -> None:
+    token = parse_token_response(body(**fields), NOW, default_lifetime=600)
+    assert (token.obtained_at, token.expires_at) == (NOW, expiry)
+
+
+@pytest.mark.parametrize(
     ("fields", "message"),
     [
         (
@@ -355,6 +446,41 @@ def test_invalid_client_names_the_method_used_and_suggests_the_other(
     message = describe_failure(status, raw, auth_method=method)
     assert f"check the client id and secret, sent {sent}; if the server wants" in message
     assert message.endswith(f"set {other}.")
+
+
+BASIC_SENT = "check the client id and secret, sent as HTTP Basic (client_secret_basic)"
+OR_IN_THE_FORM = "; if the server wants them in the form, set TRULIOO_AUTH_METHOD=client_secret_post."
+
+
+@pytest.mark.parametrize(
+    ("basic_encoding", "sent"),
+    [
+        ("", ""),
+        (FORM_ENCODED, " form-encoded as RFC 6749 section 2.3.1 asks"),
+        (FORM_ENCODED_THEN_AS_IS, " form-encoded as RFC 6749 section 2.3.1 asks, then as they are"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("status", "raw", "start"),
+    [
+        (400, body(error="invalid_client"), "400 invalid_client: "),
+        (401, body(error="invalid_client", error_description="no"), "401 invalid_client (no): "),
+        (401, b"", "401: "),
+    ],
+)
+def test_a_refused_client_is_told_how_its_basic_credentials_were_encoded(
+    basic_encoding: str, sent: str, status: int, raw: bytes, start: str
+) -> None:
+    message = describe_failure(status, raw, auth_method="client_secret_basic", basic_encoding=basic_encoding)
+    assert message == f"the token endpoint answered {start}{BASIC_SENT}{sent}{OR_IN_THE_FORM}"
+    assert (
+        raised_for(status, raw, auth_method="client_secret_basic", basic_encoding=basic_encoding) == message
+    )
+
+
+def test_how_basic_credentials_were_encoded_changes_no_other_hint() -> None:
+    raw = body(error="invalid_scope")
+    assert describe_failure(400, raw, basic_encoding=FORM_ENCODED_THEN_AS_IS) == describe_failure(400, raw)
 
 
 def test_invalid_scope_blames_the_scope_only_when_one_was_sent() -> None:
@@ -720,7 +846,7 @@ def answer(fake: FakeTrulioo, status: int, document: object, **headers: str) -> 
     fake.token_override = lambda: (status, {"Content-Type": "application/json", **headers}, raw)
 
 
-def timed_out(host: str, seconds: int) -> str:
+def timed_out(host: str, seconds: float) -> str:
     return (
         f"the token endpoint {host} did not answer within {seconds} s: try again, or raise TRULIOO_TIMEOUT."
     )
@@ -762,6 +888,138 @@ def test_the_token_request_carries_exactly_the_form_and_headers_it_needs(
         "Content-Type": "application/x-www-form-urlencoded",
         **basic,
     }
+
+
+def basic(client_id: str, client_secret: str) -> str:
+    """The Authorization header of HTTP Basic with these credentials, taken as they are."""
+    return "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+
+
+FORM_ENCODED_DEMO = basic(CLIENT_ID, "demo-secret%3Awith-colon")  # the demo secret holds a ":"
+AS_IS_DEMO = basic(CLIENT_ID, CLIENT_SECRET)
+
+
+def test_a_server_that_does_not_decode_basic_gets_it_as_it_is_after_one_refusal(
+    server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.fake.basic_decodes = False
+    caplog.set_level(logging.DEBUG, logger="httpie_trulioo")
+    token = fetch(server.token_url, auth_method="client_secret_basic")
+    assert token.access_token in server.fake.issued
+    assert server.fake.token_authorizations == [FORM_ENCODED_DEMO, AS_IS_DEMO]
+    forms = [{"grant_type": "client_credentials", "scope": "workflow.studio.api"}] * 2
+    assert server.fake.token_forms == forms
+    context = f"[client {CLIENT_ID} @ {server.token_url}]"
+    records = [record for record in caplog.records if record.name == "httpie_trulioo"]
+    assert [record.getMessage() for record in records if record.levelno >= logging.INFO] == [
+        (
+            f"{context} the token endpoint refused the HTTP Basic id and secret form-encoded as RFC 6749 "
+            "section 2.3.1 asks, and took them as they are; each new token costs one refused request first."
+        )
+    ]
+    sent = "(client_secret_basic, refused form-encoded, sent again as they are): 200 in "
+    assert records[0].getMessage().startswith(f"{context} POST {server.token_url} {sent}")
+    assert not any("demo-secret" in record.getMessage() for record in records)
+
+
+@pytest.mark.parametrize("decodes", [True, False])
+def test_basic_credentials_that_form_encoding_leaves_alone_are_sent_once(
+    server: RunningServer, decodes: bool
+) -> None:
+    server.fake.basic_decodes = decodes
+    server.fake.clients["plain-client"] = "c2VjcmV0"
+    settings = load_settings(
+        {}, client_id="plain-client", token_url=server.token_url, auth_method="client_secret_basic"
+    )
+    assert fetch_token(settings, "c2VjcmV0", Clock()).access_token in server.fake.issued
+    with pytest.raises(TokenRequestFailed) as raised:
+        fetch_token(settings, "c2VjcmV1", Clock())
+    assert str(raised.value) == (
+        f"the token endpoint answered 400 invalid_client (fake-trulioo: invalid_client): {BASIC_SENT}"
+        f"{OR_IN_THE_FORM}"
+    )
+    assert server.fake.token_authorizations == [
+        basic("plain-client", "c2VjcmV0"),
+        basic("plain-client", "c2VjcmV1"),
+    ]
+
+
+def test_a_server_that_decodes_basic_takes_it_form_encoded_at_once(server: RunningServer) -> None:
+    assert fetch(server.token_url, auth_method="client_secret_basic").access_token in server.fake.issued
+    assert server.fake.token_authorizations == [FORM_ENCODED_DEMO]
+
+
+@pytest.mark.parametrize("decodes", [True, False])
+def test_a_wrong_secret_is_tried_both_ways_and_the_error_says_so(
+    server: RunningServer, decodes: bool
+) -> None:
+    server.fake.basic_decodes = decodes
+    message = fetch_fails(
+        TokenRequestFailed, server.token_url, "wrong:secret", auth_method="client_secret_basic"
+    )
+    assert message == (
+        f"the token endpoint answered 400 invalid_client (fake-trulioo: invalid_client): {BASIC_SENT} "
+        f"form-encoded as RFC 6749 section 2.3.1 asks, then as they are{OR_IN_THE_FORM}"
+    )
+    assert server.fake.token_authorizations == [
+        basic(CLIENT_ID, "wrong%3Asecret"),
+        basic(CLIENT_ID, "wrong:secret"),
+    ]
+    assert "wrong:secret" not in message
+
+
+def test_a_bare_401_to_basic_is_a_refusal_worth_a_retry(server: RunningServer) -> None:
+    answer(server.fake, 401, b"")
+    message = fetch_fails(TokenRequestFailed, server.token_url, auth_method="client_secret_basic")
+    assert message == (
+        f"the token endpoint answered 401: {BASIC_SENT} form-encoded as RFC 6749 section 2.3.1 asks, then as "
+        f"they are{OR_IN_THE_FORM}"
+    )
+    assert server.fake.token_authorizations == [FORM_ENCODED_DEMO, AS_IS_DEMO]
+
+
+@pytest.mark.parametrize(
+    ("status", "document"),
+    [(400, {"error": "invalid_scope"}), (400, {"error": "unauthorized_client"}), (500, b"oops")],
+)
+def test_basic_is_sent_again_only_after_the_client_was_refused(
+    server: RunningServer, status: int, document: object
+) -> None:
+    answer(server.fake, status, document)
+    fetch_fails(TokenRequestFailed, server.token_url, auth_method="client_secret_basic")
+    assert server.fake.token_authorizations == [FORM_ENCODED_DEMO]
+
+
+def test_a_posted_secret_is_never_sent_twice(server: RunningServer) -> None:
+    server.fake.basic_decodes = False
+    fetch_fails(TokenRequestFailed, server.token_url, "wrong:secret")
+    assert server.fake.token_authorizations == [""]
+
+
+def test_a_client_id_with_a_colon_is_never_sent_as_it_is(server: RunningServer) -> None:
+    server.fake.basic_decodes = False
+    settings = load_settings(
+        {}, client_id="urn:client", token_url=server.token_url, auth_method="client_secret_basic"
+    )
+    with pytest.raises(TokenRequestFailed) as raised:
+        fetch_token(settings, "secret", Clock())
+    assert str(raised.value) == (
+        f"the token endpoint answered 400 invalid_client (fake-trulioo: invalid_client): {BASIC_SENT} "
+        f"form-encoded as RFC 6749 section 2.3.1 asks{OR_IN_THE_FORM}"
+    )
+    assert server.fake.token_authorizations == [basic("urn%3Aclient", "secret")]
+
+
+def test_the_retry_as_it_is_shares_the_one_deadline(server: RunningServer) -> None:
+    # Each answer alone comes well within the timeout, both together do not: a holder of the
+    # cache lock never takes longer than TRULIOO_TIMEOUT, which is what others wait for.
+    server.fake.basic_decodes = False
+    server.fake.token_delay = 1.2
+    message = fetch_fails(
+        TokenEndpointUnreachable, server.token_url, auth_method="client_secret_basic", timeout=2.2
+    )
+    assert message == timed_out(server.url.split("://")[1], 2.2)
+    assert server.fake.token_authorizations == [FORM_ENCODED_DEMO, AS_IS_DEMO]
 
 
 def test_run_from_a_source_tree_the_user_agent_says_its_version_is_unknown(

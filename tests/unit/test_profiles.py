@@ -218,7 +218,7 @@ QA = (
 )
 KNOWN_KEYS = (
     "client_id, secret_env, secret_cmd, token_url, scope, auth_method, audience, resource, api_hosts, "
-    "retry_401"
+    "default_lifetime, retry_401"
 )
 
 

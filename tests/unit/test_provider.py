@@ -588,3 +588,41 @@ def test_a_cache_folder_open_to_others_is_not_used_and_one_warning_says_why(
             "going on without a token cache."
         )
     ]
+
+
+@pytest.mark.parametrize("where", ["variable", "profile"])
+def test_a_default_lifetime_keeps_a_token_the_server_gave_no_expiry_for_that_long(
+    where: str,
+    *,
+    server: RunningServer,
+    cache_dir: Path,
+    clock: Clock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """TRULIOO_DEFAULT_LIFETIME: kept in the cache like any token, with no warning; a warm call reads it."""
+    server.fake.token_kind, server.fake.expires_in = "opaque", None
+    profile = None
+    if where == "variable":
+        env = environ(
+            server,
+            cache_dir,
+            TRULIOO_CLIENT_ID=CLIENT_ID,
+            TRULIOO_CLIENT_SECRET=CLIENT_SECRET,
+            TRULIOO_DEFAULT_LIFETIME="600",
+        )
+    else:
+        path = profiles_file(tmp_path, server, secret_env="P_SECRET", default_lifetime="600")
+        env = environ(server, cache_dir, TRULIOO_CONFIG_FILE=str(path), P_SECRET=CLIENT_SECRET)
+        profile = "p"
+    caplog.set_level(logging.INFO, logger="httpie_trulioo")
+    first, cached = provider(env, clock, profile=profile).token()
+    assert (cached, first.expires_at) == (False, clock.now + 600)
+    clock.now += 600 - 60 - 0.5  # just inside the refresh margin: TRULIOO_TOKEN_BUFFER, 60 s
+    assert provider(env, clock, profile=profile).token() == (first, True)
+    clock.now += 0.5
+    renewed, cached = provider(env, clock, profile=profile).token()
+    assert (cached, renewed.expires_at) == (False, clock.now + 600)
+    assert server.fake.token_requests == 2
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+    assert logged(caplog)[-1].endswith("fetched in N ms, expires in 10 min")

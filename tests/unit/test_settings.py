@@ -86,10 +86,11 @@ def test_the_settings_repr_shows_every_value_as_a_keyword() -> None:
     assert repr(settings) == (
         "Settings(client_id='my-client', token_url='https://auth-api.trulioo.com/connect/token', "
         "scope='napi.api', auth_method='client_secret_post', audience='', resource='', "
-        "api_hosts=('*.trulioo.com',), token_buffer=60.0, timeout=30.0, cache_dir=None, cache_enabled=True, "
-        "retry_401=True, log='warning', profile='dev', sources={'client_id': 'TRULIOO_CLIENT_ID', "
-        "'token_url': 'default', 'scope': 'profile dev', 'auth_method': 'default', 'audience': 'default', "
-        "'resource': 'default', 'api_hosts': 'default', 'token_buffer': 'default', 'timeout': 'default', "
+        "api_hosts=('*.trulioo.com',), token_buffer=60.0, default_lifetime=None, timeout=30.0, "
+        "cache_dir=None, cache_enabled=True, retry_401=True, log='warning', profile='dev', "
+        "sources={'client_id': 'TRULIOO_CLIENT_ID', 'token_url': 'default', 'scope': 'profile dev', "
+        "'auth_method': 'default', 'audience': 'default', 'resource': 'default', 'api_hosts': 'default', "
+        "'token_buffer': 'default', 'default_lifetime': 'default', 'timeout': 'default', "
         "'cache_dir': 'default', 'cache_enabled': 'default', 'retry_401': 'default', 'log': 'default'})"
     )
 
@@ -651,3 +652,22 @@ def test_origin_names_what_set_each_value_for_messages() -> None:
     ]
     unplaced = load_settings({}, profile={"scope": ""}, profile_name="qa")
     assert unplaced.origin("scope") == "scope in profile qa"
+
+
+def test_a_default_lifetime_is_off_unless_set_and_may_come_from_a_profile() -> None:
+    assert load_settings({}).default_lifetime is None
+    assert load_settings({"TRULIOO_DEFAULT_LIFETIME": " 3600 "}).default_lifetime == 3600.0
+    from_profile = load_settings({}, profile={"default_lifetime": "600"}, profile_name="idp")
+    assert (from_profile.default_lifetime, from_profile.sources["default_lifetime"]) == (600.0, "profile idp")
+    beaten = load_settings({"TRULIOO_DEFAULT_LIFETIME": "60"}, profile={"default_lifetime": "600"})
+    assert beaten.default_lifetime == 60.0
+    assert shown_default(BY_NAME["default_lifetime"]) == "none"
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "86401", "an hour", "nan"])
+def test_a_default_lifetime_out_of_bounds_is_one_line_saying_them(raw: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"TRULIOO_DEFAULT_LIFETIME": raw})
+    assert str(caught.value) == (
+        f"TRULIOO_DEFAULT_LIFETIME must be a number of seconds, more than 0 and at most 86400; it is {raw!r}."
+    )

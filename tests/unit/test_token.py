@@ -62,6 +62,32 @@ def test_expiry_from_exp_alone_is_capped_at_a_day() -> None:
     assert token_expiry(make_jwt({"exp": NOW + 10 * MAX_LIFETIME}), None, NOW) == NOW + MAX_LIFETIME
 
 
+def test_without_expires_in_or_exp_the_expiry_is_unknown_unless_a_default_lifetime_is_given() -> None:
+    assert token_expiry("opaque", None, NOW) is None
+    assert token_expiry(make_jwt({"sub": "x"}), None, NOW) is None
+    assert token_expiry("opaque", None, NOW, 600) == NOW + 600
+    assert token_expiry(make_jwt({"sub": "x"}), None, NOW, 600) == NOW + 600
+
+
+@pytest.mark.parametrize(
+    ("access_token", "expires_in", "expiry"),
+    [
+        ("opaque", 3599, NOW + 3599),
+        ("opaque", 0, NOW),  # an expires_in of 0 is an expiry given: the token is not reused
+        (make_jwt({"exp": NOW + 100}), None, NOW + 100),
+        (make_jwt({"exp": NOW + 100}), 3599, NOW + 100),
+    ],
+)
+def test_a_default_lifetime_never_replaces_an_expiry_the_server_gave(
+    access_token: str, expires_in: float | None, expiry: float
+) -> None:
+    assert token_expiry(access_token, expires_in, NOW, 600) == expiry
+
+
+def test_a_default_lifetime_is_capped_at_a_day_like_any_other() -> None:
+    assert token_expiry("opaque", None, NOW, 10 * MAX_LIFETIME) == NOW + MAX_LIFETIME
+
+
 @pytest.mark.parametrize(
     ("lifetime", "buffer", "margin"),
     [(3600, 60, 60), (60, 60, 30), (10, 60, 5), (3600, 0, 0), (0, 60, 0), (-5, 60, 0)],
