@@ -33,6 +33,9 @@ from .settings import AUTH_METHODS, BY_NAME, SETTINGS, absolute_path, user_folde
 PROFILE_KEYS = tuple(setting.name for setting in SETTINGS if setting.in_profile)
 SECRET_KEYS = frozenset({"secret_env", "secret_cmd"})  # keys that say where the secret is, not settings
 _LIST_KEYS = frozenset({"api_hosts"})  # keys whose value is a list of strings; the others are strings
+# Keys that may also be written as TOML writes their kind (retry_401 = false, default_lifetime =
+# 600): the settings table reads such a value as it reads a variable's text.
+_TOML_TYPED = {"retry_401": "a boolean", "default_lifetime": "a number"}
 # Keys whose empty value means something: scope = "" asks for no scope.
 _MAY_BE_EMPTY = frozenset(
     setting.name for setting in SETTINGS if setting.in_profile and setting.blank_is_a_value
@@ -225,15 +228,25 @@ def _check_profile(path: str, text: str, name: str, profile: object) -> Profile:
                     f"{path}:{_line_of(text, key, name)}: {key} in profile {name!r} must be a "
                     "non-empty list of strings."
                 )
+        elif key in _TOML_TYPED and _of_toml_kind(key, value):
+            continue
         elif not isinstance(value, str) or (not value and key not in _MAY_BE_EMPTY):
             from .errors import ConfigurationError  # noqa: PLC0415 - loaded only when raised
 
             raise ConfigurationError(
-                f"{path}:{_line_of(text, key, name)}: {key} in profile {name!r} must be a non-empty string."
+                f"{path}:{_line_of(text, key, name)}: {key} in profile {name!r} must be "
+                f"{_TOML_TYPED[key] + ' or ' if key in _TOML_TYPED else ''}a non-empty string."
             )
         elif key == "auth_method":
             _check_auth_method(path, text, name, value)
     return Profile(name, path, text, profile)
+
+
+def _of_toml_kind(key: str, value: object) -> bool:
+    """Tell whether ``value`` is of the TOML kind ``key`` may be written as (bool is not a number)."""
+    if key == "retry_401":
+        return isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_auth_method(path: str, text: str, name: str, value: str) -> None:

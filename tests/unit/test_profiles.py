@@ -428,3 +428,33 @@ def test_a_bad_value_in_a_profile_is_one_line_naming_the_file_and_line(tmp_path:
         choose(environ, profile="dev")
     with pytest.raises(ConfigurationError, match=r"^TRULIOO_RESOURCE must be an absolute URI"):
         choose({**environ, "TRULIOO_RESOURCE": "also-no-scheme"})  # no profile chosen: the variable
+
+
+def test_a_switch_or_a_number_may_be_written_as_toml_writes_it(tmp_path: Path) -> None:
+    from httpie_trulioo.credentials import choose  # noqa: PLC0415 - the reading of a profile's values
+
+    environ = write(tmp_path, '[profiles.idp]\nclient_id = "c"\nretry_401 = false\ndefault_lifetime = 600\n')
+    settings = choose(environ, profile="idp").settings
+    assert (settings.retry_401, settings.default_lifetime) == (False, 600.0)
+    assert (
+        choose(write(tmp_path, '[profiles.idp]\nretry_401 = "off"\n'), profile="idp").settings.retry_401
+        is False
+    )
+    path = environ["TRULIOO_CONFIG_FILE"]
+    for line, message in (
+        ("retry_401 = 0", "retry_401 in profile 'idp' must be a boolean or a non-empty string."),
+        (
+            "default_lifetime = true",
+            "default_lifetime in profile 'idp' must be a number or a non-empty string.",
+        ),
+        ("scope = 5", "scope in profile 'idp' must be a non-empty string."),
+    ):
+        write(tmp_path, f'[profiles.idp]\nclient_id = "c"\n{line}\n')
+        with pytest.raises(ConfigurationError) as caught:
+            choose(environ, profile="idp")
+        assert str(caught.value) == f"{path}:3: {message}"
+    write(tmp_path, '[profiles.idp]\nclient_id = "c"\ndefault_lifetime = -1\n')
+    with pytest.raises(
+        ConfigurationError, match=r"^default_lifetime in profile idp \(.*:3\) must be a number of"
+    ):
+        choose(environ, profile="idp")
