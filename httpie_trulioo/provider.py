@@ -135,16 +135,21 @@ class Provider:
 
     def _fetch(self, secret: str) -> Token:
         from .endpoint import fetch_token  # noqa: PLC0415 - a cache hit needs none of it
-        from .errors import TokenRequestFailed  # noqa: PLC0415 - likewise
+        from .errors import (  # noqa: PLC0415 - likewise
+            InvalidTokenResponse,
+            TokenEndpointUnreachable,
+            TokenRequestFailed,
+        )
 
+        settings = self.credentials.settings
         started = time.monotonic()
         try:
-            token = fetch_token(self.credentials.settings, secret, self._clock)
+            token = fetch_token(settings, secret, self._clock)
         except TokenRequestFailed as exc:
-            # The server refused these credentials: say whose they were.
-            from .errors import TokenRequestFailed  # noqa: PLC0415 - loaded only when raised
-
-            raise TokenRequestFailed(f"{exc} {self.context}") from None
+            # The server refused these credentials: say whose they were, and where each was set.
+            raise TokenRequestFailed(f"{settings.blame(str(exc))} {self.context}") from None
+        except (TokenEndpointUnreachable, InvalidTokenResponse) as exc:
+            raise type(exc)(settings.blame(str(exc))) from None
         log.info(
             "%s token …%s fetched in %d ms%s",
             self.context,

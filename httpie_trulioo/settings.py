@@ -305,11 +305,50 @@ class Settings:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if name != "_where")
         return f"Settings({shown})"
 
+    def blame(self, message: str) -> str:
+        """``message`` with the first mention of each variable that did not set its value made what did.
+
+        The token request's hints say "check TRULIOO_SCOPE"; when a profile set the scope, the
+        line to check is the profile's. Advice to set ``TRULIOO_AUTH_METHOD=VALUE`` becomes advice
+        to set the profile's key to that value.
+        """
+        for setting in READ:
+            source = self.sources[setting.name]
+            if not setting.variable or source in (setting.variable, DEFAULT):
+                continue
+            at, end = _mention(message, setting.variable)
+            if at >= 0:
+                named = at + len(setting.variable)
+                value = message[named + 1 : end].rstrip(".")
+                shown = self.origin(setting.name) + (f" to {value}" if value else "")
+                message = message[:at] + shown + message[named + (len(value) + 1 if value else 0) :]
+        return message
+
     @property
     def context(self) -> str:
         """What log lines and errors are about: ``[profile dev, client my-client @ https://.../connect/token]``."""
         client = f"client {self.client_id} @ {self.token_url}"
         return f"[profile {self.profile}, {client}]" if self.profile else f"[{client}]"
+
+
+def _mention(message: str, variable: str) -> tuple[int, int]:
+    """Where ``variable`` is first named as a word in ``message``, and where a ``=VALUE`` after it ends.
+
+    (-1, -1) when it is not named.
+    """
+    start = 0
+    while (at := message.find(variable, start)) >= 0:
+        end = at + len(variable)
+        before = message[at - 1] if at else " "
+        after = message[end] if end < len(message) else " "
+        if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+            if after == "=":
+                while end + 1 < len(message) and (message[end + 1].isalnum() or message[end + 1] in "_.-"):
+                    end += 1
+                return at, end + 1
+            return at, end
+        start = end
+    return -1, -1
 
 
 def is_set(setting: Setting, value: object) -> bool:

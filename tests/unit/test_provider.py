@@ -25,7 +25,7 @@ from fake_trulioo import FakeTrulioo, RunningServer
 from helpers import CLIENT_ID, CLIENT_SECRET, Clock, MemoryKeyring, command, context_of, posix_only
 
 from httpie_trulioo.credentials import Credentials, choose
-from httpie_trulioo.errors import ConfigurationError
+from httpie_trulioo.errors import ConfigurationError, TokenRequestFailed
 from httpie_trulioo.provider import LOCK_GRACE, OFFLINE_PLACEHOLDER, Provider
 from httpie_trulioo.secret_sources import KEYRING_SERVICE, keyring_user
 from httpie_trulioo.token import VALID, Token, fingerprint
@@ -626,3 +626,19 @@ def test_a_default_lifetime_keeps_a_token_the_server_gave_no_expiry_for_that_lon
     assert server.fake.token_requests == 2
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
     assert logged(caplog)[-1].endswith("fetched in N ms, expires in 10 min")
+
+
+def test_a_refusal_names_the_profile_line_that_set_what_the_server_refused(
+    server: RunningServer, cache_dir: Path, tmp_path: Path, clock: Clock
+) -> None:
+    path = profiles_file(tmp_path, server, scope="no.such.scope", secret_env="P_SECRET")
+    env = {**environ(server, cache_dir), "TRULIOO_CONFIG_FILE": str(path), "P_SECRET": CLIENT_SECRET}
+    env.pop("TRULIOO_TOKEN_URL")  # the profile's own token URL, which its secret may go to
+    with pytest.raises(TokenRequestFailed) as caught:
+        provider(env, clock, profile="p").token()
+    assert str(caught.value).startswith(
+        f"the token endpoint answered 400 invalid_scope (fake-trulioo: invalid_scope): check scope in "
+        f"profile p ({path}:4): this client may not be allowed the scope asked for (an empty "
+        "TRULIOO_SCOPE asks for none)."
+    )
+    assert str(caught.value).endswith(f" [profile p, client {CLIENT_ID} @ {server.token_url}]")

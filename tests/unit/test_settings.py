@@ -671,3 +671,25 @@ def test_a_default_lifetime_out_of_bounds_is_one_line_saying_them(raw: str) -> N
     assert str(caught.value) == (
         f"TRULIOO_DEFAULT_LIFETIME must be a number of seconds, more than 0 and at most 86400; it is {raw!r}."
     )
+
+
+def test_blame_names_what_set_a_value_where_a_message_names_its_variable() -> None:
+    settings = load_settings(
+        {"TRULIOO_TOKEN_URL": "https://b.example/t", "TRULIOO_SCOPE_EXTRA": "x"},
+        profile={"scope": "x", "auth_method": "client_secret_post", "token_url": "https://a.example/t"},
+        profile_name="dev",
+        where=lambda key: f"profile dev (~/c.toml:{len(key)})",
+    )
+    assert settings.blame(
+        "check TRULIOO_SCOPE: not allowed (an empty TRULIOO_SCOPE asks for none); TRULIOO_SCOPES, "
+        "TRULIOO_SCOPE_X and XTRULIOO_AUDIENCE are other words. Check TRULIOO_TOKEN_URL and "
+        "TRULIOO_AUDIENCE; if the server wants HTTP Basic, set TRULIOO_AUTH_METHOD=client_secret_basic."
+    ) == (
+        "check scope in profile dev (~/c.toml:5): not allowed (an empty TRULIOO_SCOPE asks for none); "
+        "TRULIOO_SCOPES, TRULIOO_SCOPE_X and XTRULIOO_AUDIENCE are other words. Check TRULIOO_TOKEN_URL "
+        "and TRULIOO_AUDIENCE; if the server wants HTTP Basic, set auth_method in profile dev "
+        "(~/c.toml:11) to client_secret_basic."
+    )  # the token URL came from its variable, the audience is the default: both named as they are
+    assert settings.blame("set TRULIOO_AUTH_METHOD=") == "set auth_method in profile dev (~/c.toml:11)="
+    assert settings.blame("TRULIOO_SCOPE") == "scope in profile dev (~/c.toml:5)"
+    assert load_settings({}, scope="y").blame("check TRULIOO_SCOPE.") == "check the scope argument."
