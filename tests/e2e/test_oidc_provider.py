@@ -84,10 +84,10 @@ def test_the_scope_granted_is_shown_when_it_is_not_the_one_asked_for(
     assert call(oidc, env).returncode == 0
     details = json.loads(command(["token", "--json"], env).stdout)
     assert (details["scope"], details["granted_scope"]) == (f"{SCOPE} workflow.studio.api", SCOPE)
-    status = command(["status"], env).stdout.splitlines()
-    # CLIENT ID, PROFILE, TOKEN URL, then the columns checked here.
-    assert status[2].split()[5:8] == ["SCOPE", "GRANTED", "RESOURCE"]
-    assert status[3].split()[3:6] == [SCOPE, "workflow.studio.api", SCOPE]
+    status = command(["status"], env).stdout
+    # The variables' block: the scope asked for, the resource, and the scope the server granted.
+    assert f"\n  scope      {SCOPE} workflow.studio.api\n  resource   {oidc.url}/api\n" in status
+    assert f"\n  granted    {SCOPE}\n" in status
 
 
 def test_without_a_resource_the_token_is_opaque_and_the_api_refuses_it(
