@@ -187,3 +187,11 @@ def test_a_short_secret_at_the_end_of_padded_base64_is_heard() -> None:
 def test_a_secret_without_ascii_letters_or_digits_is_not_heard_everywhere() -> None:
     assert not SecretEcho("пароль!").heard_in("invalid_client")
     assert SecretEcho("пароль!").heard_in("bad secret пароль!")
+
+
+def test_a_whole_word_echo_and_a_split_one_are_each_masked_where_they_stand() -> None:
+    """The words beside the first echo stay: a run of words is heard for that echo only once it is masked."""
+    echo = SecretEcho("abcd1234efgh")
+    assert echo.mask("bad secret abcd1234efgh; again: abcd1 234efgh") == "bad secret *** again: ***"
+    text = "invalid_client: 'abcd1234efgh' is wrong, in hex 61 62 63 64 31 32 33 34 65 66 67 68 as sent"
+    assert echo.mask(text) == "invalid_client: *** is wrong, in hex *** as sent"
