@@ -290,3 +290,44 @@ def test_spans_that_overlap_or_touch_are_masked_as_one() -> None:
     assert _masked("abcdefgh", [(1, 3), (3, 5)]) == "a***fgh"
     assert _masked("abcdefgh", [(1, 3), (4, 5)]) == "a***d***fgh"
     assert _masked("abcdefgh", [(0, 1), (2, 3), (2, 6)]) == "***b***gh"
+
+
+def test_an_escape_of_a_character_that_needs_none_reads_as_that_character() -> None:
+    """``\\z`` is a "z": here only the escapes, read, spell the secret."""
+    secret = "zKzQzWz9z8"
+    echo = "".join(f"\\{ch}" if ch == "z" else f"\\x{ord(ch):02x}" for ch in secret)
+    assert SecretEcho(secret).heard_in(echo)
+
+
+def test_a_base64_run_split_by_spaces_and_lines_is_read_whole() -> None:
+    """A short secret is heard only whole: the groups are read as one run."""
+    assert b64("my-client:hunter2") == "bXktY2xpZW50Omh1bnRlcjI="
+    assert SecretEcho("hunter2").heard_in("Basic bXktY2xp ZW50Omh1\nbnRlcjI=")
+
+
+def test_the_last_character_of_an_unpadded_run_is_read_whatever_it_is() -> None:
+    """Here an "X", the last character of a short secret's base64 and base32 alike."""
+    assert b64("ky:s3cr3W") == "a3k6czNjcjNX"
+    assert SecretEcho("s3cr3W").heard_in("got a3k6czNjcjNX")
+    assert base64.b32encode(b"id:hunter7").decode() == "NFSDU2DVNZ2GK4RX"
+    assert SecretEcho("hunter7").heard_in("got NFSDU2DVNZ2GK4RX")
+
+
+@pytest.mark.parametrize("padding", ["", "===="], ids=["unpadded", "padded"])
+def test_base32_glued_to_the_letters_before_it_is_read_from_where_it_starts(padding: str) -> None:
+    # Read from its first letter the run decodes, but to noise: the base32 starts 2 letters in.
+    run = "ID" + base64.b32encode(b"my-client:hunter2").decode().rstrip("=") + padding
+    assert SecretEcho("hunter2").heard_in(f"got: {run}")
+
+
+def test_unpadded_base32_is_padded_back_to_read_its_last_bytes() -> None:
+    run = base64.b32encode(b"my-client:abc123").decode().rstrip("=")
+    assert len(run) % 8 == 2  # 6 "=" make it whole
+    assert SecretEcho("abc123").heard_in(f"got {run}")
+
+
+def test_base32_of_a_length_no_encoder_writes_is_read_by_its_whole_blocks() -> None:
+    secret = "Ab3Xk9Qm2Z"  # 10 bytes: 2 whole blocks of 8 letters
+    run = base64.b32encode(secret.encode() + b"xyz").decode()
+    assert SecretEcho(secret).heard_in(run[:16] + "Q")  # a stray letter after it
+    assert SecretEcho(secret).heard_in(run[:19] + "======")  # cut short, padded anyway
