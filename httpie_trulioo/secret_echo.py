@@ -109,8 +109,8 @@ class SecretEcho:
                 return _masked(text, spans)
             for first in range(len(words) - size + 1):
                 start, end = words[first][0], words[first + size - 1][1]
-                if any(left <= start and end <= right for left, right in spans):
-                    continue
+                if any(left < end and start < right for left, right in spans):
+                    continue  # heard for an echo masked already, it would take its neighbours along
                 looks -= 1
                 if looks < 0 or self._out_of_time():
                     return MASK

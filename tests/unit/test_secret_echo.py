@@ -7,8 +7,18 @@ import json
 from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from httpie_trulioo.secret_echo import MASK, MAX_SEARCHED, MIN_RUN, SecretEcho
+from httpie_trulioo.secret_echo import (
+    MASK,
+    MAX_SEARCHED,
+    MAX_WINDOW_LOOKS,
+    MAX_WORDS_SPANNED,
+    MIN_RUN,
+    SecretEcho,
+    _masked,
+)
 
 SECRET = "Zq8!x(y)*k'Lm/Np+Rs7~Tu9-Vw0_Xy1.Ab2\"c\\d"
 ACCENTED = "s3cr\u00e9t-Hq4Wm9Tz2Lp7Kd"
@@ -172,6 +182,7 @@ def test_a_search_that_runs_out_of_time_keeps_nothing() -> None:
     assert SecretEcho(SECRET, until=10.0, clock=lambda: 9.0).mask(text) == "bad secret *** given"
     assert SecretEcho(SECRET, until=10.0, clock=lambda: 11.0).mask(text) == MASK
     assert SecretEcho(SECRET, until=10.0, clock=lambda: 11.0).mask("no echo here") == "no echo here"
+    assert SecretEcho(SECRET, until=10.0, clock=lambda: 10.0).mask(text) == "bad secret *** given"
 
 
 def test_a_short_secret_at_the_end_of_padded_base64_is_heard() -> None:
@@ -187,3 +198,136 @@ def test_a_short_secret_at_the_end_of_padded_base64_is_heard() -> None:
 def test_a_secret_without_ascii_letters_or_digits_is_not_heard_everywhere() -> None:
     assert not SecretEcho("пароль!").heard_in("invalid_client")
     assert SecretEcho("пароль!").heard_in("bad secret пароль!")
+
+
+def hex_pairs(text: str) -> str:
+    return " ".join(f"{byte:02x}" for byte in text.encode())
+
+
+def test_a_secret_of_exactly_the_minimum_takes_its_whole_word() -> None:
+    """Only a secret shorter than MIN_RUN is masked just where it stands in a word."""
+    assert len("abcd1234") == MIN_RUN
+    assert SecretEcho("abcd1234").mask("got xxabcd1234yy here") == "got *** here"
+
+
+def test_a_secret_split_in_two_at_the_end_takes_both_words_and_leaves_the_one_before() -> None:
+    # Each half is under MIN_RUN letters and digits, the second longer than the first, and
+    # "given:" is not made of the halves' characters: it is no group of the secret.
+    masked = SecretEcho("abcd1234efgh").mask("invalid_client! given: abcd1 234efgh")
+    assert masked == "invalid_client! given: ***"
+
+
+def test_a_whole_word_echo_and_a_split_one_are_each_masked_where_they_stand() -> None:
+    """The words beside the first echo stay: a run of words is heard for that echo only once it is masked."""
+    echo = SecretEcho("abcd1234efgh")
+    assert echo.mask("bad secret abcd1234efgh; again: abcd1 234efgh") == "bad secret *** again: ***"
+    text = "invalid_client: 'abcd1234efgh' is wrong, in hex 61 62 63 64 31 32 33 34 65 66 67 68 as sent"
+    assert echo.mask(text) == "invalid_client: *** is wrong, in hex *** as sent"
+
+
+def spelled_out(secret: str, separators: int) -> str:
+    """``secret`` one character a word, with ``separators`` words of "-" shared out between them."""
+    gaps = len(secret) - 1
+    words = [secret[0]]
+    for index, character in enumerate(secret[1:]):
+        words += ["-"] * (separators // gaps + (index < separators % gaps)) + [character]
+    return " ".join(words)
+
+
+def test_a_secret_split_over_the_most_words_spanned_is_found_and_one_word_more_is_not() -> None:
+    secret = "abcdefgh"
+    within = spelled_out(secret, MAX_WORDS_SPANNED - len(secret))
+    assert len(within.split()) == MAX_WORDS_SPANNED
+    assert SecretEcho(secret).mask(f"got: {within}") == "got: ***"
+    beyond = spelled_out(secret, MAX_WORDS_SPANNED - len(secret) + 1)
+    assert len(beyond.split()) == MAX_WORDS_SPANNED + 1
+    assert SecretEcho(secret).heard_in(beyond)
+    assert SecretEcho(secret).mask(f"got: {beyond}") == MASK
+
+
+def test_the_search_for_a_split_secret_stops_after_its_budget_of_looks() -> None:
+    """A split secret found at the last look allowed is masked; one word more and nothing is kept.
+
+    Split into 6 words at the end of n words, the secret is heard by the last run of 6: the
+    search looks at n - 1 runs of 2, n - 2 of 3, ..., n - 5 of 6, that is 5 n - 15 runs.
+    """
+    split = "ab cd e f g h"
+    words = (MAX_WINDOW_LOOKS + 15) // 5
+    assert 5 * words - 15 == MAX_WINDOW_LOOKS
+    text = "~ " * (words - 6) + split
+    assert SecretEcho("abcdefgh").mask(text) == "~ " * (words - 6) + MASK
+    assert SecretEcho("abcdefgh").mask("~ " + text) == MASK
+
+
+@given(
+    secret=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=MIN_RUN - 1),
+    before=st.text(alphabet="~!,;*()[]@#$^", max_size=4),
+    after=st.text(alphabet="~!,;*()[]@#$^", max_size=4),
+)
+@example(secret="a", before="~", after="")
+@example(secret="a", before="", after="~")
+@example(secret="abc", before="~~~~", after="~~~~")
+def test_a_short_secret_is_masked_to_the_character(secret: str, before: str, after: str) -> None:
+    """Of a word that holds a short secret among characters that are none of its, just the secret goes."""
+    assert SecretEcho(secret).mask(before + secret + after) == before + MASK + after
+
+
+def test_hex_pairs_are_masked_with_the_groups_beside_them_at_either_end_of_the_text() -> None:
+    """The pairs of "~" each side of "abcd1234" are not heard in a run, but go with it."""
+    pairs = hex_pairs("~abcd1234~")
+    echo = SecretEcho("~abcd1234~")
+    assert echo.mask(f"the error, got: {pairs} ok") == "the error, got: *** ok"
+    assert echo.mask(f"{pairs} was sent: 4f") == "*** was sent: 4f"
+    assert echo.mask(f"sent: {pairs}") == "sent: ***"
+    # "ok" is of the base64 alphabet, not hex: hex groups do not take it.
+    assert echo.mask(f"ok {pairs} ok") == "ok *** ok"
+
+
+def test_spans_that_overlap_or_touch_are_masked_as_one() -> None:
+    assert _masked("abcdefgh", [(1, 3), (2, 5)]) == "a***fgh"
+    assert _masked("abcdefgh", [(2, 5), (1, 3)]) == "a***fgh"
+    assert _masked("abcdefgh", [(1, 6), (2, 3)]) == "a***gh"
+    assert _masked("abcdefgh", [(1, 3), (3, 5)]) == "a***fgh"
+    assert _masked("abcdefgh", [(1, 3), (4, 5)]) == "a***d***fgh"
+    assert _masked("abcdefgh", [(0, 1), (2, 3), (2, 6)]) == "***b***gh"
+
+
+def test_an_escape_of_a_character_that_needs_none_reads_as_that_character() -> None:
+    """``\\z`` is a "z": here only the escapes, read, spell the secret."""
+    secret = "zKzQzWz9z8"
+    echo = "".join(f"\\{ch}" if ch == "z" else f"\\x{ord(ch):02x}" for ch in secret)
+    assert SecretEcho(secret).heard_in(echo)
+
+
+def test_a_base64_run_split_by_spaces_and_lines_is_read_whole() -> None:
+    """A short secret is heard only whole: the groups are read as one run."""
+    assert b64("my-client:hunter2") == "bXktY2xpZW50Omh1bnRlcjI="
+    assert SecretEcho("hunter2").heard_in("Basic bXktY2xp ZW50Omh1\nbnRlcjI=")
+
+
+def test_the_last_character_of_an_unpadded_run_is_read_whatever_it_is() -> None:
+    """Here an "X", the last character of a short secret's base64 and base32 alike."""
+    assert b64("ky:s3cr3W") == "a3k6czNjcjNX"
+    assert SecretEcho("s3cr3W").heard_in("got a3k6czNjcjNX")
+    assert base64.b32encode(b"id:hunter7").decode() == "NFSDU2DVNZ2GK4RX"
+    assert SecretEcho("hunter7").heard_in("got NFSDU2DVNZ2GK4RX")
+
+
+@pytest.mark.parametrize("padding", ["", "===="], ids=["unpadded", "padded"])
+def test_base32_glued_to_the_letters_before_it_is_read_from_where_it_starts(padding: str) -> None:
+    # Read from its first letter the run decodes, but to noise: the base32 starts 2 letters in.
+    run = "ID" + base64.b32encode(b"my-client:hunter2").decode().rstrip("=") + padding
+    assert SecretEcho("hunter2").heard_in(f"got: {run}")
+
+
+def test_unpadded_base32_is_padded_back_to_read_its_last_bytes() -> None:
+    run = base64.b32encode(b"my-client:abc123").decode().rstrip("=")
+    assert len(run) % 8 == 2  # 6 "=" make it whole
+    assert SecretEcho("abc123").heard_in(f"got {run}")
+
+
+def test_base32_of_a_length_no_encoder_writes_is_read_by_its_whole_blocks() -> None:
+    secret = "Ab3Xk9Qm2Z"  # 10 bytes: 2 whole blocks of 8 letters
+    run = base64.b32encode(secret.encode() + b"xyz").decode()
+    assert SecretEcho(secret).heard_in(run[:16] + "Q")  # a stray letter after it
+    assert SecretEcho(secret).heard_in(run[:19] + "======")  # cut short, padded anyway
