@@ -5,6 +5,7 @@ Helpers that are not fixtures live in ``helpers.py`` and ``harness.py``.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,17 @@ def _private_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
         for name, value in private_folders(tmp_path_factory.mktemp("private")).items():
             patch.setenv(name, value)
         yield
+
+
+@pytest.fixture(autouse=True)
+def _own_logger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The package's logger as a new process has it, in every test: a command run in-process sets
+    its handler and stops propagation (``settings.log_to_stderr``), which would hide every later
+    test's records from caplog; all is as it was afterwards."""
+    logger = logging.getLogger("httpie_trulioo")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "propagate", True)
+    monkeypatch.setattr(logger, "level", logging.NOTSET)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import io
 import json
-import logging
 import os
 import sys
 import time
@@ -74,16 +73,6 @@ def write(path: Path, text: str) -> Path:
 
 def utc(epoch: float, form: str = "%Y-%m-%d %H:%M:%S UTC") -> str:
     return time.strftime(form, time.gmtime(epoch))
-
-
-@pytest.fixture(autouse=True)
-def _own_logger(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The package's logger as a new process has it: the command's handler then writes to this test's
-    stderr, not to the one of the test that ran the command first; all is as it was afterwards."""
-    logger = logging.getLogger("httpie_trulioo")
-    monkeypatch.setattr(logger, "handlers", [])
-    monkeypatch.setattr(logger, "propagate", logger.propagate)
-    monkeypatch.setattr(logger, "level", logger.level)
 
 
 @pytest.fixture(autouse=True)
