@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 
 from .cache import Entry, TokenCache, TokenKey, cache_folder, folder_problem
 from .completion import NAMES_OPTION, SHELLS, profile_names, script
-from .credentials import Choice, Credentials, choose, profiles_by_key, source_before_keyring
+from .credentials import (
+    Choice,
+    Credentials,
+    choose,
+    profile_choices,
+    profiles_by_key,
+    source_before_keyring,
+)
 from .errors import ConfigurationError, TruliooError
 from .profiles import config_file
 from .provider import LOCK_GRACE, Provider
@@ -364,15 +371,16 @@ def _status(args: argparse.Namespace) -> int:
     listing = _Listing([] if problem else [entry for _, entry in cache.entries()], now, settings.token_buffer)
     profiles = config_file(os.environ)
     try:
-        by_client = profiles_by_key(os.environ)
+        choices = profile_choices(os.environ)
         profiles_state = "" if os.path.exists(profiles) else " (none yet)"
     except ConfigurationError as exc:
-        by_client, profiles_state = {}, f" (cannot be used: {str(exc).removeprefix(profiles)})"
+        choices, profiles_state = [], f" (cannot be used: {str(exc).removeprefix(profiles)})"
+    by_client = profiles_by_key(choices)
     blocks = []
     if active is not None and (chosen or active.settings.client_id is not None):
         blocks.append(listing.block("chosen" if chosen else "active", active))
     if not chosen:
-        blocks += [listing.block("profile", choice) for choice in _profile_choices()]
+        blocks += [listing.block("profile", choice) for choice in choices]
         blocks += listing.login_blocks(blocks)
     _, belongs = _chosen_tokens(args)
     tokens = [entry for entry in listing.entries if belongs(entry)]
@@ -433,23 +441,6 @@ def _field_lines(title: str, fields: list[tuple[str, str]]) -> list[str]:
             break_on_hyphens=False,
         ) or [f"  {name}"]
     return lines
-
-
-def _profile_choices() -> list[Choice]:
-    """Each profile of the profiles file, as if chosen by name; those that cannot be are left out."""
-    from .profiles import load_profiles  # noqa: PLC0415 - only status lists every profile
-
-    try:
-        names = sorted(load_profiles(os.environ))
-    except ConfigurationError:
-        return []  # the profiles file's error is shown at the top
-    choices = []
-    for name in names:
-        try:
-            choices.append(choose(os.environ, profile=name))
-        except ConfigurationError:
-            continue
-    return choices
 
 
 class _Listing:

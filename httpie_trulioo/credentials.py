@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from .settings import ARGUMENT, BY_NAME, SETTINGS, Settings, is_set, load_settings
 
@@ -352,22 +352,34 @@ def _text_of(values: Mapping[str, object], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def profiles_by_key(environ: Mapping[str, str]) -> dict[TokenKey, list[str]]:
-    """The profiles of the profiles file by the token they would get (``cache.TokenKey``).
+def profile_choices(environ: Mapping[str, str]) -> list[Choice]:
+    """Every profile of the profiles file, each as if chosen by name, in the order of their names.
 
-    Each as if chosen by name. A profile that cannot be resolved (no client id, a bad value) is
-    left out; a file that cannot be read raises its one-line ConfigurationError.
+    A profile that cannot be resolved (a bad value) is left out; a file that cannot be read raises
+    its one-line ConfigurationError. [] when there is no such file.
     """
-    from .cache import TokenKey  # noqa: PLC0415 - only status needs it
-    from .errors import ConfigurationError  # noqa: PLC0415 - likewise
+    from .errors import ConfigurationError  # noqa: PLC0415 - only status needs it
     from .profiles import load_profiles  # noqa: PLC0415 - likewise
 
-    found: dict[TokenKey, list[str]] = {}
+    choices = []
     for name in sorted(load_profiles(environ)):
         try:
-            settings = choose(environ, profile=name).settings
+            choices.append(choose(environ, profile=name))
         except ConfigurationError:
             continue
-        if settings.client_id is not None:
-            found.setdefault(TokenKey.of(settings), []).append(name)
+    return choices
+
+
+def profiles_by_key(choices: Iterable[Choice]) -> dict[TokenKey, list[str]]:
+    """The profiles among ``choices`` by the token they would get (``cache.TokenKey``).
+
+    A profile that names no client gets no token and is left out.
+    """
+    from .cache import TokenKey  # noqa: PLC0415 - only status needs it
+
+    found: dict[TokenKey, list[str]] = {}
+    for choice in choices:
+        settings = choice.settings
+        if settings.client_id is not None and choice.profile is not None:
+            found.setdefault(TokenKey.of(settings), []).append(choice.profile)
     return found

@@ -19,7 +19,14 @@ from helpers import DEV_URL, PROD_URL, MemoryKeyring, command, posix_only
 
 from httpie_trulioo import secret_sources
 from httpie_trulioo.cache import TokenKey
-from httpie_trulioo.credentials import Choice, Credentials, SecretPrompt, choose, profiles_by_key
+from httpie_trulioo.credentials import (
+    Choice,
+    Credentials,
+    SecretPrompt,
+    choose,
+    profile_choices,
+    profiles_by_key,
+)
 from httpie_trulioo.errors import ConfigurationError
 from httpie_trulioo.secret_sources import KEYRING_SERVICE, keyring_user, store_in_keyring
 
@@ -462,7 +469,7 @@ def test_profiles_are_grouped_by_the_token_they_get(tmp_path: Path) -> None:
         f'[profiles.0-unusable]\nclient_id = "c"\ntoken_url = "http://auth.example/connect/token"\n'
     )
     path.chmod(0o600)
-    found = profiles_by_key({"TRULIOO_CONFIG_FILE": str(path)})
+    found = profiles_by_key(profile_choices({"TRULIOO_CONFIG_FILE": str(path)}))
     assert found == {
         TokenKey(DEV_URL, "workflow.studio.api", "c"): ["a", "b"],
         TokenKey(DEV_URL, "napi.api", "c"): ["other"],
