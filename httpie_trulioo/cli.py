@@ -363,8 +363,10 @@ def _status(args: argparse.Namespace) -> int:
     trouble = ""
     try:
         active: Choice | None = _choice(args)
-    except ConfigurationError as exc:  # what is cached is listed whatever the profile's trouble
-        active, trouble = None, str(exc)
+    except ConfigurationError as exc:
+        if chosen:
+            raise  # what was asked for cannot be shown
+        active, trouble = None, str(exc)  # what is cached is listed whatever TRULIOO_PROFILE's trouble
     settings = active.settings if active is not None else _settings()
     cache = _cache(settings)
     problem = folder_problem(cache.folder) if os.path.exists(cache.folder) else ""
@@ -405,7 +407,7 @@ def _status(args: argparse.Namespace) -> int:
         f"profiles file: {profiles}{profiles_state}",
     ]
     if trouble:
-        lines.append(f"{'chosen' if chosen else 'active'}: cannot be used: {trouble}")
+        lines.append(f"active: cannot be used: {trouble}")
     for block in blocks:
         lines += _block_lines(block, listing, args.claims)
     for entry in others:

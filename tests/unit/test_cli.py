@@ -1615,3 +1615,16 @@ def test_login_and_logout_json_say_what_was_kept_and_removed(
     code, out, err = run(capsys, "logout", "--json")
     assert (code, json_report(out), err) == (1, {**whose, "secret_removed": False, "tokens_removed": 0}, "")
     assert CLIENT_SECRET not in out
+
+
+def test_status_names_the_active_choice_and_refuses_a_chosen_one_that_cannot_be_made(
+    capsys: pytest.CaptureFixture[str], env: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRULIOO_CLIENT_ID", "dev-client")
+    code, out, _ = run(capsys, "status", "--json")
+    assert (code, [block["kind"] for block in json_report(out)["credentials"]]) == (0, ["active"])
+    assert run(capsys, "status", "-p", "missing") == (
+        1,
+        "",
+        f"httpie-trulioo: error: {env}: no such file, so no profile 'missing'.\n",
+    )  # a choice that cannot be made is an error, not a listing
