@@ -95,6 +95,18 @@ def debian_12_wheels(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory)
     return folder
 
 
+def plugins_install(venv: Path, env: dict[str, str]) -> None:
+    """``httpie cli plugins install httpie-trulioo`` by the HTTPie of ``venv``, which must succeed."""
+    installed = subprocess.run(
+        [str(venv / SCRIPTS / "httpie"), "cli", "plugins", "install", "httpie-trulioo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+
+
 def test_plugins_install_into_a_bare_httpie(
     tmp_path: Path, wheelhouse: Path, server: RunningServer, http_env: dict[str, str]
 ) -> None:
@@ -109,14 +121,7 @@ def test_plugins_install_into_a_bare_httpie(
     subprocess.run(
         [str(bare / SCRIPTS / "python"), "-m", "pip", "install", "--quiet", "httpie"], env=offline, check=True
     )
-    installed = subprocess.run(
-        [str(bare / SCRIPTS / "httpie"), "cli", "plugins", "install", "httpie-trulioo"],
-        env=offline,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert installed.returncode == 0, installed.stdout + installed.stderr
+    plugins_install(bare, offline)
 
     # The dependencies really are out of the bare HTTPie's reach, but for the plugin folder.
     reach = subprocess.run(
@@ -191,14 +196,7 @@ def test_plugins_install_leaves_debian_12_s_httpie_as_it_was(
     planned = {entry["metadata"]["name"].lower() for entry in json.loads(plan.read_text())["install"]}
     assert planned == PLUGIN_ONLY
 
-    installed = subprocess.run(
-        [str(debian / SCRIPTS / "httpie"), "cli", "plugins", "install", "httpie-trulioo"],
-        env=offline,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert installed.returncode == 0, installed.stdout + installed.stderr
+    plugins_install(debian, offline)
     assert installed_in(debian) == before
     plugins = Path(http_env["HTTPIE_CONFIG_DIR"]) / "plugins"
     in_plugins = {
